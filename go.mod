@@ -1,6 +1,6 @@
 module github.com/ukanpr/anpr
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/BurntSushi/toml v1.4.0 // indirect
