@@ -1,0 +1,545 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ukanpr/anpr/app"
+)
+
+// hotlistCols are the columns an entry is written with, in the order
+// entryArgs produces them.
+const hotlistCols = "list_id, vrm, pattern, category, priority, action, information, markers, make, model, colour, reference, expires, covert, added_by, added"
+
+const hotlistNCols = 16
+
+// hotlistUpsert is the conflict clause of every entry write: one entry per
+// (list, VRM), the newest wins and keeps its id.
+const hotlistUpsert = ` ON CONFLICT (list_id, vrm) DO UPDATE SET
+	pattern = excluded.pattern, category = excluded.category, priority = excluded.priority,
+	action = excluded.action, information = excluded.information, markers = excluded.markers,
+	make = excluded.make, model = excluded.model, colour = excluded.colour,
+	reference = excluded.reference, expires = excluded.expires, covert = excluded.covert,
+	added_by = excluded.added_by, added = excluded.added`
+
+// importBatch is how many entries one INSERT statement of an import carries:
+// fewer statement executions, and 16 columns × 256 stays far below SQLite's
+// limit of 32766 parameters.
+const importBatch = 256
+
+// HotlistGeneration returns a number that changes whenever any list changes.
+func (db *DB) HotlistGeneration(ctx context.Context) (int64, error) {
+	var g int64
+	err := db.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'hotlist_generation'").Scan(&g)
+	if err != nil {
+		return 0, fmt.Errorf("hot-list generation: %w", err)
+	}
+	return g, nil
+}
+
+// HotlistKeys calls fn with the id and VRM (or pattern) of every entry of
+// every list, expired ones included, from one consistent snapshot. It streams:
+// memory does not grow with the number of entries. An error from fn stops the
+// scan and is returned.
+func (db *DB) HotlistKeys(ctx context.Context, fn func(id int64, vrm string) error) error {
+	// The (list_id, vrm) index covers id and vrm and is far narrower than the
+	// table, so the scan reads a fraction of the pages.
+	rows, err := db.r.QueryContext(ctx, "SELECT id, vrm FROM hotlist INDEXED BY hotlist_list_vrm")
+	if err != nil {
+		return fmt.Errorf("hot-list keys: %w", err)
+	}
+	defer rows.Close()
+	var (
+		id  int64
+		vrm sql.RawBytes
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &vrm); err != nil {
+			return fmt.Errorf("hot-list keys: %w", err)
+		}
+		if err := fn(id, string(vrm)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("hot-list keys: %w", err)
+	}
+	return nil
+}
+
+const entrySelect = `SELECT h.id, l.name, h.vrm, h.category, h.priority, h.action, h.information,
+	h.markers, h.make, h.model, h.colour, h.reference, h.expires, h.covert, h.added_by, h.added
+	FROM hotlist h JOIN lists l ON l.id = h.list_id`
+
+func scanEntry(sc interface{ Scan(...any) error }) (app.HotlistEntry, error) {
+	var (
+		e       app.HotlistEntry
+		markers string
+		expires sql.NullInt64
+		covert  int
+		added   int64
+	)
+	err := sc.Scan(&e.ID, &e.List, &e.VRM, &e.Category, &e.Priority, &e.Action, &e.Information,
+		&markers, &e.Make, &e.Model, &e.Colour, &e.Reference, &expires, &covert, &e.AddedBy, &added)
+	if err != nil {
+		return e, err
+	}
+	if markers != "" {
+		if err := json.Unmarshal([]byte(markers), &e.Markers); err != nil {
+			return e, fmt.Errorf("entry %d markers: %w", e.ID, err)
+		}
+	}
+	e.Expires = fromNullMS(expires)
+	e.Covert = covert != 0
+	e.Added = fromMS(added)
+	return e, nil
+}
+
+// HotlistEntries returns the entries with the given ids, in the order of ids.
+// Ids that no longer exist are left out.
+func (db *DB) HotlistEntries(ctx context.Context, ids []int64) ([]app.HotlistEntry, error) {
+	byID := make(map[int64]app.HotlistEntry, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		q := entrySelect + " WHERE h.id IN (?" + strings.Repeat(",?", len(part)-1) + ")"
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := db.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("hot-list entries: %w", err)
+		}
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("hot-list entries: %w", err)
+			}
+			byID[e.ID] = e
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("hot-list entries: %w", err)
+		}
+	}
+	out := make([]app.HotlistEntry, 0, len(byID))
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// validEntry checks what the store needs of an entry; the CSV importer
+// checks the rest (formats, dates) with line numbers.
+func validEntry(e app.HotlistEntry) error {
+	switch {
+	case e.VRM == "":
+		return errors.New("entry has no VRM")
+	case strings.ContainsAny(e.VRM, " \t\r\n"):
+		return fmt.Errorf("entry VRM %q contains white space", e.VRM)
+	case e.Priority < 1 || e.Priority > 9:
+		return fmt.Errorf("entry %s priority %d is not 1 to 9", e.VRM, e.Priority)
+	}
+	return nil
+}
+
+// entryArgs appends the values of hotlistCols for e.
+func entryArgs(args []any, listID int64, e app.HotlistEntry) ([]any, error) {
+	markers := ""
+	if len(e.Markers) > 0 {
+		b, err := json.Marshal(e.Markers)
+		if err != nil {
+			return args, err
+		}
+		markers = string(b)
+	}
+	return append(args, listID, e.VRM, boolInt(e.IsPattern()), e.Category, e.Priority, e.Action,
+		e.Information, markers, e.Make, e.Model, e.Colour, e.Reference, msOrNull(e.Expires),
+		boolInt(e.Covert), e.AddedBy, ms(e.Added)), nil
+}
+
+func insertEntrySQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO hotlist (" + hotlistCols + ") VALUES ")
+	one := "(?" + strings.Repeat(",?", hotlistNCols-1) + ")"
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	b.WriteString(hotlistUpsert)
+	return b.String()
+}
+
+// ensureList returns the id of the named list, creating it, and marks it
+// updated at now.
+func ensureList(ctx context.Context, tx *sql.Tx, name string, now time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO lists (name, updated) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET updated = excluded.updated RETURNING id`, name, ms(now)).Scan(&id)
+	return id, err
+}
+
+func bumpGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var g int64
+	err := tx.QueryRowContext(ctx,
+		"UPDATE meta SET value = value + 1 WHERE key = 'hotlist_generation' RETURNING value").Scan(&g)
+	if err != nil {
+		return 0, fmt.Errorf("bump hot-list generation: %w", err)
+	}
+	return g, nil
+}
+
+// Import loads entries into one list inside one write transaction. Nothing is
+// visible to readers until Commit; Rollback (or an error) leaves the list as
+// it was. While an import is open it holds the store's only writer: other
+// writes wait for it.
+type Import struct {
+	// Actor is recorded in the audit event Commit writes; "admin" when empty.
+	Actor string
+
+	db       *DB
+	ctx      context.Context
+	tx       *sql.Tx
+	batch    *sql.Stmt
+	list     string
+	listID   int64
+	replace  bool
+	started  time.Time
+	removed  int
+	added    int
+	pending  []any
+	npending int
+	done     bool
+}
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	List       string
+	Added      int   // entries written (new or updated)
+	Removed    int   // entries of the old list removed by a replacing import
+	Entries    int   // entries in the list after the import
+	Generation int64 // hot-list generation after the import
+}
+
+// BeginImport starts an import into list. With replace the list ends up with
+// exactly the entries added; without, each entry is inserted or updated by
+// (list, VRM) and the list's other entries stay.
+func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Import, error) {
+	if list == "" {
+		return nil, errors.New("begin hot-list import: no list name")
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
+	}
+	imp := &Import{db: db, ctx: ctx, tx: tx, list: list, replace: replace, started: db.Now()}
+	if err := imp.begin(); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
+	}
+	return imp, nil
+}
+
+func (imp *Import) begin() error {
+	var err error
+	imp.listID, err = ensureList(imp.ctx, imp.tx, imp.list, imp.started)
+	if err != nil {
+		return err
+	}
+	if imp.replace {
+		// Readers keep their snapshot of the old list until Commit.
+		res, err := imp.tx.ExecContext(imp.ctx, "DELETE FROM hotlist WHERE list_id = ?", imp.listID)
+		if err != nil {
+			return fmt.Errorf("remove old entries: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		imp.removed = int(n)
+	}
+	imp.batch, err = imp.tx.PrepareContext(imp.ctx, insertEntrySQL(importBatch))
+	if err != nil {
+		return err
+	}
+	imp.pending = make([]any, 0, importBatch*hotlistNCols)
+	return nil
+}
+
+// Add writes one entry. Its List is ignored (the import's list is used); a
+// zero Added becomes the time the import began.
+func (imp *Import) Add(e app.HotlistEntry) error {
+	if imp.done {
+		return fmt.Errorf("hot-list import %s: add after commit or rollback", imp.list)
+	}
+	if err := validEntry(e); err != nil {
+		return fmt.Errorf("hot-list import %s: %w", imp.list, err)
+	}
+	if e.Added.IsZero() {
+		e.Added = imp.started
+	}
+	var err error
+	imp.pending, err = entryArgs(imp.pending, imp.listID, e)
+	if err != nil {
+		return fmt.Errorf("hot-list import %s entry %s: %w", imp.list, e.VRM, err)
+	}
+	imp.npending++
+	if imp.npending == importBatch {
+		return imp.flush()
+	}
+	return nil
+}
+
+func (imp *Import) flush() error {
+	if imp.npending == 0 {
+		return nil
+	}
+	var err error
+	if imp.npending == importBatch {
+		_, err = imp.batch.ExecContext(imp.ctx, imp.pending...)
+	} else {
+		_, err = imp.tx.ExecContext(imp.ctx, insertEntrySQL(imp.npending), imp.pending...)
+	}
+	if err != nil {
+		return fmt.Errorf("hot-list import %s: write entries: %w", imp.list, err)
+	}
+	imp.added += imp.npending
+	imp.pending = imp.pending[:0]
+	imp.npending = 0
+	return nil
+}
+
+// Commit makes the import visible to readers at once, bumps the hot-list
+// generation and records an audit event.
+func (imp *Import) Commit() (ImportResult, error) {
+	if imp.done {
+		return ImportResult{}, fmt.Errorf("hot-list import %s: commit after commit or rollback", imp.list)
+	}
+	imp.done = true
+	defer imp.tx.Rollback()
+	res, err := imp.commit()
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("commit hot-list import %s: %w", imp.list, err)
+	}
+	if err := imp.tx.Commit(); err != nil {
+		return ImportResult{}, fmt.Errorf("commit hot-list import %s: %w", imp.list, err)
+	}
+	return res, nil
+}
+
+func (imp *Import) commit() (ImportResult, error) {
+	if err := imp.flush(); err != nil {
+		return ImportResult{}, err
+	}
+	imp.batch.Close()
+	res := ImportResult{List: imp.list, Added: imp.added, Removed: imp.removed}
+	err := imp.tx.QueryRowContext(imp.ctx, "SELECT count(*) FROM hotlist WHERE list_id = ?", imp.listID).Scan(&res.Entries)
+	if err != nil {
+		return res, err
+	}
+	if res.Generation, err = bumpGeneration(imp.ctx, imp.tx); err != nil {
+		return res, err
+	}
+	actor := imp.Actor
+	if actor == "" {
+		actor = "admin"
+	}
+	detail := fmt.Sprintf("list=%s added=%d removed=%d entries=%d replace=%t", imp.list, res.Added, res.Removed, res.Entries, imp.replace)
+	err = auditTx(imp.ctx, imp.tx, app.AuditEvent{Time: imp.db.Now(), Actor: actor, Action: "hotlist.import", Detail: detail})
+	return res, err
+}
+
+// Rollback abandons the import; the list stays as it was. It is safe to call
+// after Commit, when it does nothing.
+func (imp *Import) Rollback() error {
+	if imp.done {
+		return nil
+	}
+	imp.done = true
+	if err := imp.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back hot-list import %s: %w", imp.list, err)
+	}
+	return nil
+}
+
+// ListStats summarises one hot list.
+type ListStats struct {
+	List       string
+	Entries    int
+	Patterns   int
+	Covert     int
+	Expired    int         // at the time asked
+	ByPriority map[int]int // priority → entries
+	Updated    time.Time   // last import or change
+}
+
+// HotlistStats summarises every list at now, ordered by list name.
+func (db *DB) HotlistStats(ctx context.Context, now time.Time) ([]ListStats, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT l.name, l.updated, h.priority, count(h.id),
+		coalesce(sum(h.pattern), 0), coalesce(sum(h.covert), 0),
+		coalesce(sum(h.expires IS NOT NULL AND h.expires <= ?), 0)
+		FROM lists l LEFT JOIN hotlist h ON h.list_id = l.id
+		GROUP BY l.name, h.priority ORDER BY l.name, h.priority`, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("hot-list stats: %w", err)
+	}
+	defer rows.Close()
+	var out []ListStats
+	for rows.Next() {
+		var (
+			name                              string
+			updated                           int64
+			prio                              sql.NullInt64
+			n, patterns, covert, expiredCount int
+		)
+		if err := rows.Scan(&name, &updated, &prio, &n, &patterns, &covert, &expiredCount); err != nil {
+			return nil, fmt.Errorf("hot-list stats: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].List != name {
+			out = append(out, ListStats{List: name, Updated: fromMS(updated), ByPriority: map[int]int{}})
+		}
+		s := &out[len(out)-1]
+		if prio.Valid {
+			s.ByPriority[int(prio.Int64)] += n
+		}
+		s.Entries += n
+		s.Patterns += patterns
+		s.Covert += covert
+		s.Expired += expiredCount
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hot-list stats: %w", err)
+	}
+	return out, nil
+}
+
+// DefaultWantedPriority is the priority of an officer's wanted entry that
+// gives none.
+const DefaultWantedPriority = 1
+
+// AddWanted stores an entry an officer added in the car into
+// app.WantedListName (one per VRM: adding it again updates it), queues it for
+// the back office and records an audit event, all in one transaction. The
+// entry needs a VRM, AddedBy and an expiry no later than app.MaxWantedTTL
+// from now. It returns the entry as stored.
+func (db *DB) AddWanted(ctx context.Context, e app.HotlistEntry) (app.HotlistEntry, error) {
+	now := db.Now()
+	e.List = app.WantedListName
+	if e.Priority == 0 {
+		e.Priority = DefaultWantedPriority
+	}
+	if e.Added.IsZero() {
+		e.Added = now
+	}
+	if err := validWanted(e, now); err != nil {
+		return app.HotlistEntry{}, fmt.Errorf("add wanted %s: %w", e.VRM, err)
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return app.HotlistEntry{}, fmt.Errorf("add wanted %s: %w", e.VRM, err)
+	}
+	defer tx.Rollback()
+	if e, err = addWanted(ctx, tx, e, now); err != nil {
+		return app.HotlistEntry{}, fmt.Errorf("add wanted %s: %w", e.VRM, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return app.HotlistEntry{}, fmt.Errorf("add wanted %s: %w", e.VRM, err)
+	}
+	return e, nil
+}
+
+func validWanted(e app.HotlistEntry, now time.Time) error {
+	if err := validEntry(e); err != nil {
+		return err
+	}
+	switch {
+	case e.AddedBy == "":
+		return errors.New("no officer (AddedBy)")
+	case e.Expires.IsZero():
+		return errors.New("no expiry")
+	case !e.Expires.After(now):
+		return fmt.Errorf("expiry %s is not in the future", e.Expires.UTC().Format(time.RFC3339))
+	case e.Expires.Sub(now) > app.MaxWantedTTL:
+		return fmt.Errorf("expiry %s is more than %d days ahead", e.Expires.UTC().Format(time.RFC3339), app.MaxWantedTTL/(24*time.Hour))
+	}
+	return nil
+}
+
+func addWanted(ctx context.Context, tx *sql.Tx, e app.HotlistEntry, now time.Time) (app.HotlistEntry, error) {
+	listID, err := ensureList(ctx, tx, e.List, now)
+	if err != nil {
+		return e, err
+	}
+	args, err := entryArgs(nil, listID, e)
+	if err != nil {
+		return e, err
+	}
+	if err := tx.QueryRowContext(ctx, insertEntrySQL(1)+" RETURNING id", args...).Scan(&e.ID); err != nil {
+		return e, fmt.Errorf("write entry: %w", err)
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return e, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (kind, prio, queued, payload, bytes) VALUES (?, ?, ?, ?, ?)`,
+		app.OutboxWanted, outboxPrio[app.OutboxWanted], ms(now), string(payload), len(payload))
+	if err != nil {
+		return e, fmt.Errorf("queue for back office: %w", err)
+	}
+	if _, err := bumpGeneration(ctx, tx); err != nil {
+		return e, err
+	}
+	detail := fmt.Sprintf("vrm=%s category=%s expires=%s", e.VRM, e.Category, e.Expires.UTC().Format(time.RFC3339))
+	return e, auditTx(ctx, tx, app.AuditEvent{Time: now, Actor: e.AddedBy, Action: "wanted.add", Detail: detail})
+}
+
+// DeleteList removes a list and all its entries, bumps the hot-list
+// generation and records an audit event. It returns ErrNotFound when there is
+// no such list.
+func (db *DB) DeleteList(ctx context.Context, list string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete hot list %s: %w", list, err)
+	}
+	defer tx.Rollback()
+	if err := db.deleteList(ctx, tx, list); err != nil {
+		return fmt.Errorf("delete hot list %s: %w", list, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete hot list %s: %w", list, err)
+	}
+	return nil
+}
+
+func (db *DB) deleteList(ctx context.Context, tx *sql.Tx, list string) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM hotlist WHERE list_id = ?", id)
+	if err != nil {
+		return err
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM lists WHERE id = ?", id); err != nil {
+		return err
+	}
+	if _, err := bumpGeneration(ctx, tx); err != nil {
+		return err
+	}
+	return auditTx(ctx, tx, app.AuditEvent{Time: db.Now(), Actor: "admin", Action: "hotlist.delete",
+		Detail: fmt.Sprintf("list=%s entries=%d", list, n)})
+}

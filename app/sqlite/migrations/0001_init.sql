@@ -1,0 +1,157 @@
+-- 0001: hot lists, reads with images, hits, decisions, outbox, audit log.
+-- Times are integer milliseconds since the Unix epoch, UTC; durations are
+-- integer nanoseconds. NULL means "none" (no expiry, no fix, not acknowledged).
+
+PRAGMA application_id = 1095651410; -- 'ANPR'
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO meta (key, value) VALUES ('hotlist_generation', 0), ('outbox_last_ack', 0);
+
+CREATE TABLE lists (
+	id      INTEGER PRIMARY KEY,
+	name    TEXT NOT NULL UNIQUE,
+	updated INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE hotlist (
+	id          INTEGER PRIMARY KEY,
+	list_id     INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+	vrm         TEXT NOT NULL,
+	pattern     INTEGER NOT NULL,
+	category    TEXT NOT NULL,
+	priority    INTEGER NOT NULL,
+	action      TEXT NOT NULL,
+	information TEXT NOT NULL,
+	markers     TEXT NOT NULL, -- JSON array of strings, '' when none
+	make        TEXT NOT NULL,
+	model       TEXT NOT NULL,
+	colour      TEXT NOT NULL,
+	reference   TEXT NOT NULL,
+	expires     INTEGER,
+	covert      INTEGER NOT NULL,
+	added_by    TEXT NOT NULL,
+	added       INTEGER NOT NULL
+) STRICT;
+
+-- Upsert key of an import, and (being covering for id, vrm) the index that
+-- HotlistKeys scans instead of the wide table.
+CREATE UNIQUE INDEX hotlist_list_vrm ON hotlist (list_id, vrm);
+
+CREATE TABLE reads (
+	seq           INTEGER PRIMARY KEY,
+	id            TEXT NOT NULL UNIQUE,
+	vrm           TEXT NOT NULL,
+	raw           TEXT NOT NULL,
+	confidence    REAL NOT NULL,
+	candidates    TEXT NOT NULL, -- JSON
+	char_conf     TEXT NOT NULL, -- JSON
+	format        TEXT NOT NULL,
+	time          INTEGER NOT NULL,
+	clock_source  TEXT NOT NULL,
+	clock_offset  INTEGER NOT NULL,
+	clock_suspect INTEGER NOT NULL,
+	camera        TEXT NOT NULL,
+	pos_time      INTEGER,
+	fix           TEXT NOT NULL,
+	lat           REAL,
+	lon           REAL,
+	fix_age       INTEGER NOT NULL,
+	estimated     INTEGER NOT NULL,
+	speed         REAL,
+	heading       REAL, -- NULL: unknown (NaN)
+	hdop          REAL,
+	sats          INTEGER NOT NULL,
+	alt           REAL, -- NULL: unknown (NaN)
+	pass_id       TEXT NOT NULL,
+	has_hit       INTEGER NOT NULL DEFAULT 0,
+	acked         INTEGER -- when its last outbox item was acknowledged; NULL while any is pending
+) STRICT;
+
+CREATE INDEX reads_time ON reads (time);
+CREATE INDEX reads_vrm ON reads (vrm);
+CREATE INDEX reads_hit_time ON reads (time) WHERE has_hit = 1;
+CREATE INDEX reads_acked ON reads (acked) WHERE acked IS NOT NULL;
+
+-- Images live apart so listing reads never pages blobs in. The patch comes
+-- first: reading it does not walk the overview's overflow pages.
+CREATE TABLE read_images (
+	read_seq INTEGER PRIMARY KEY REFERENCES reads (seq) ON DELETE CASCADE,
+	patch    BLOB,
+	overview BLOB
+) STRICT;
+
+CREATE TABLE hits (
+	read_seq INTEGER PRIMARY KEY REFERENCES reads (seq) ON DELETE CASCADE,
+	time     INTEGER NOT NULL,
+	past     INTEGER NOT NULL
+) STRICT;
+
+-- A match keeps a snapshot of the entry as it was at hit time: lists change.
+CREATE TABLE hit_matches (
+	read_seq  INTEGER NOT NULL REFERENCES hits (read_seq) ON DELETE CASCADE,
+	n         INTEGER NOT NULL,
+	kind      TEXT NOT NULL,
+	candidate TEXT NOT NULL,
+	diff      TEXT NOT NULL, -- JSON array of positions
+	entry_id  INTEGER NOT NULL,
+	list      TEXT NOT NULL,
+	entry_vrm TEXT NOT NULL,
+	priority  INTEGER NOT NULL,
+	covert    INTEGER NOT NULL,
+	entry     TEXT NOT NULL, -- JSON snapshot of app.HotlistEntry
+	PRIMARY KEY (read_seq, n)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE decisions (
+	id       INTEGER PRIMARY KEY,
+	read_seq INTEGER NOT NULL REFERENCES reads (seq) ON DELETE CASCADE,
+	outcome  TEXT NOT NULL,
+	reason   TEXT NOT NULL,
+	officer  TEXT NOT NULL,
+	time     INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX decisions_read ON decisions (read_seq);
+
+-- prio is the drain order: 0 hit, 1 decision, 2 wanted, 3 read, 4 overview.
+CREATE TABLE outbox (
+	seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind        TEXT NOT NULL,
+	prio        INTEGER NOT NULL,
+	queued      INTEGER NOT NULL,
+	read_seq    INTEGER REFERENCES reads (seq) ON DELETE CASCADE,
+	decision_id INTEGER REFERENCES decisions (id) ON DELETE CASCADE,
+	payload     TEXT, -- JSON snapshot for wanted entries
+	bytes       INTEGER NOT NULL,
+	acked       INTEGER
+) STRICT;
+
+CREATE INDEX outbox_pending ON outbox (prio, seq) WHERE acked IS NULL;
+CREATE INDEX outbox_read ON outbox (read_seq) WHERE read_seq IS NOT NULL;
+CREATE INDEX outbox_acked ON outbox (acked) WHERE acked IS NOT NULL AND read_seq IS NULL;
+
+-- The audit log is append-only: the code has no UPDATE or DELETE path, and
+-- these triggers refuse one from anywhere else.
+CREATE TABLE audit (
+	seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+	time   INTEGER NOT NULL,
+	actor  TEXT NOT NULL,
+	action TEXT NOT NULL,
+	detail TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX audit_time ON audit (time);
+
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN
+	SELECT RAISE(ABORT, 'audit log is append-only');
+END;
+
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN
+	SELECT RAISE(ABORT, 'audit log is append-only');
+END;
