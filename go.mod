@@ -3,7 +3,8 @@ module github.com/ukanpr/anpr
 go 1.26.0
 
 require (
-	github.com/BurntSushi/toml v1.4.0 // indirect
+	fyne.io/fyne/v2 v2.7.4 // indirect
+	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/adrianmo/go-nmea v1.10.0 // indirect
 	github.com/creack/goselect v0.1.2 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
@@ -21,7 +22,7 @@ require (
 	golang.org/x/crypto v0.31.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
-	golang.org/x/text v0.21.0 // indirect
+	golang.org/x/text v0.22.0 // indirect
 	modernc.org/libc v1.77.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
