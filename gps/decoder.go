@@ -1,10 +1,10 @@
 package gps
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // DefaultMaxLine bounds a sentence. NMEA 0183 allows 82 characters, but
@@ -74,6 +74,9 @@ type Decoder struct {
 	MaxLine int
 	// RequireChecksum drops sentences that carry no checksum.
 	RequireChecksum bool
+	// Comments skips lines that begin with '#' (the header of a gpsd-style
+	// log file) instead of counting them as garbage.
+	Comments bool
 	// OnDrop, when set, is told about each sentence dropped after framing
 	// (checksum or parse), with the raw line; for logs and tests.
 	OnDrop func(line []byte, err error)
@@ -86,6 +89,9 @@ type Decoder struct {
 	state frameState
 	eof   bool
 	err   error
+	// midLine is set once a line has any byte; '#' only starts a comment
+	// at the start of a line.
+	midLine bool
 
 	stats  Stats
 	parser parser
@@ -97,6 +103,7 @@ const (
 	outside  frameState = iota // between sentences
 	inside                     // inside a sentence
 	skipping                   // dropping the rest of a bad sentence up to CR/LF or '$'
+	comment                    // a '#' line, up to CR/LF
 )
 
 // NewDecoder returns a Decoder reading r.
@@ -128,9 +135,9 @@ func (d *Decoder) Next(rep *Report) error {
 // end of b is counted as truncated.
 func (d *Decoder) Feed(b []byte, fn func(*Report)) {
 	var rep Report
-	d.r = strings.NewReader(string(b))
+	d.r = bytes.NewReader(b)
 	d.pos, d.end, d.eof, d.err = 0, 0, false, nil
-	d.state, d.line = outside, d.line[:0]
+	d.state, d.line, d.midLine = outside, d.line[:0], false
 	for d.Next(&rep) == nil {
 		fn(&rep)
 	}
@@ -171,9 +178,17 @@ func (d *Decoder) frame() ([]byte, error) {
 		}
 		b := d.buf[d.pos]
 		d.pos++
+		lineStart := !d.midLine
+		d.midLine = b != '\r' && b != '\n'
 		switch d.state {
+		case comment:
+			if b == '\r' || b == '\n' {
+				d.state = outside
+			}
 		case outside:
 			switch {
+			case b == '#' && lineStart && d.Comments:
+				d.state = comment
 			case b == '$' || b == '!':
 				d.line = append(d.line[:0], b)
 				d.state = inside

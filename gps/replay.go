@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// Replay decodes every sentence in r into tr as fast as it can, with no
+// Replay decodes every sentence in r (a log file: '#' comment lines are
+// skipped) into tr as fast as it can, with no
 // system clock (arrival times are zero), and flushes tr at the end. It
 // returns the decoder's counts; the error is nil at a clean end of input.
 func Replay(r io.Reader, tr *Tracker) (Stats, error) {
 	d := NewDecoder(r)
+	d.Comments = true
 	var rep Report
 	for {
 		err := d.Next(&rep)
