@@ -1,0 +1,103 @@
+package vision
+
+import (
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/ukanpr/anpr/app"
+	"gocv.io/x/gocv"
+)
+
+// Plate is one plate read in one image.
+type Plate struct {
+	Text       string          // normalised best reading after region rules
+	Raw        string          // the recogniser's own greedy text
+	Confidence float64         // probability of Text, 0..1
+	CharConf   []float64       // one per character of Text
+	Format     app.Format      // format class of Text
+	Box        image.Rectangle // detected plate, frame pixels
+	Score      float32         // detector confidence
+	Candidates []app.Candidate // top-N, best first; Candidates[0].Text == Text
+}
+
+// Reader finds and reads the plates in single images: the detector, then the
+// recogniser on every detected box, then the region's rules.
+type Reader struct {
+	Detector   *Detector
+	Recogniser *Recogniser
+	Region     Region           // default RegionGB
+	Now        func() time.Time // decides which UK age identifiers exist (default time.Now)
+	// MinChars drops detections whose reading is shorter: a box with no
+	// legible text is not reported as a plate (default 2).
+	MinChars int
+	// TopN is how many candidates each plate carries (default 5).
+	TopN int
+}
+
+// NewReader returns a reader using the given models and region.
+func NewReader(m *Models, region Region) *Reader {
+	return &Reader{Detector: m.Detector, Recogniser: m.Recogniser, Region: region}
+}
+
+// Read returns the plates in img (BGR), strongest detection first.
+func (r *Reader) Read(img gocv.Mat) ([]Plate, error) {
+	dets, err := r.Detector.Detect(img)
+	if err != nil {
+		return nil, err
+	}
+	return r.ReadBoxes(img, dets)
+}
+
+// ReadBoxes reads the plates at already detected boxes.
+func (r *Reader) ReadBoxes(img gocv.Mat, dets []Detection) ([]Plate, error) {
+	if len(dets) == 0 {
+		return nil, nil
+	}
+	boxes := make([]image.Rectangle, len(dets))
+	for i, d := range dets {
+		boxes[i] = d.Box
+	}
+	readings, err := r.Recogniser.Read(img, boxes)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	region := r.Region
+	if region == "" {
+		region = RegionGB
+	}
+	minChars, topN := r.MinChars, r.TopN
+	if minChars <= 0 {
+		minChars = 2
+	}
+	if topN <= 0 {
+		topN = defaultTopN
+	}
+	plates := make([]Plate, 0, len(dets))
+	for i, rd := range readings {
+		g := region.apply(rd, now, topN)
+		if len(g.Text) < minChars {
+			continue
+		}
+		plates = append(plates, Plate{
+			Text: g.Text, Raw: rd.Text, Confidence: g.Confidence, CharConf: g.CharConf,
+			Format: g.Format, Box: dets[i].Box, Score: dets[i].Score, Candidates: g.Candidates,
+		})
+	}
+	return plates, nil
+}
+
+// LoadImage reads an image file as BGR. A missing, empty or undecodable
+// file gives an error naming it.
+func LoadImage(path string) (gocv.Mat, error) {
+	m := gocv.IMRead(path, gocv.IMReadColor)
+	if m.Empty() {
+		m.Close()
+		return gocv.Mat{}, fmt.Errorf("image %s: %w", path, ErrUnreadableImage)
+	}
+	return m, nil
+}
