@@ -1,0 +1,580 @@
+// Package pgstore keeps the back office in PostgreSQL through pgx: the store
+// for a force. It implements backoffice.Store.
+//
+// Reads are range-partitioned by capture day (reads_pYYYYMMDD), so retention
+// drops whole partitions instead of deleting rows. Every primary key starts
+// with the column a distributed engine would shard on: reads and hits by VRM
+// (so one vehicle's reads and hits live together and a search by VRM touches
+// one shard), decisions and overviews by read id. Uniqueness of a read is on
+// (vrm, captured, id): a read's VRM and capture time never change, so a
+// re-delivered read collides on that key and ON CONFLICT DO NOTHING makes
+// ingest idempotent without a global index on id. See docs/backoffice.md.
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/ukanpr/anpr/sync/backoffice"
+	"github.com/ukanpr/anpr/sync/wire"
+)
+
+// DB is a back-office store in PostgreSQL.
+type DB struct {
+	pool *pool
+
+	mu    sync.Mutex
+	parts map[string]bool // day partitions known to exist
+}
+
+var _ backoffice.Store = (*DB)(nil)
+
+// Options tune Open.
+type Options struct {
+	// Schema, when set, is created if missing and used as the search path:
+	// tests give each run its own.
+	Schema string
+	// Conns is the most connections held (default 8).
+	Conns int
+}
+
+// Open connects to the database at dsn (postgres://…) and applies the
+// migrations.
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse PostgreSQL DSN: %w", err)
+	}
+	if opt.Schema != "" {
+		if !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`).MatchString(opt.Schema) {
+			return nil, fmt.Errorf("schema name %q", opt.Schema)
+		}
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		_, err = c.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+opt.Schema)
+		c.Close(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("create schema %s: %w", opt.Schema, err)
+		}
+		cfg.RuntimeParams["search_path"] = opt.Schema
+	}
+	if opt.Conns <= 0 {
+		opt.Conns = 8
+	}
+	s := &DB{pool: newPool(cfg, opt.Conns), parts: map[string]bool{}}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes every connection.
+func (s *DB) Close() error { s.pool.close(); return nil }
+
+const schema = `
+CREATE TABLE IF NOT EXISTS reads (
+	vrm text NOT NULL, captured timestamptz NOT NULL, id text NOT NULL, car text NOT NULL, raw text NOT NULL,
+	confidence real NOT NULL, camera text NOT NULL, fix text NOT NULL, lat double precision, lon double precision,
+	fix_age_ms bigint, estimated boolean NOT NULL, speed_mps real, heading_deg real, hdop real, sats integer, alt_m real,
+	clock_source text NOT NULL, clock_offset_ms bigint NOT NULL, clock_suspect boolean NOT NULL, format text NOT NULL,
+	pass_id text NOT NULL, candidates jsonb, char_conf jsonb, patch bytea, received timestamptz NOT NULL,
+	PRIMARY KEY (vrm, captured, id)
+) PARTITION BY RANGE (captured);
+CREATE TABLE IF NOT EXISTS overviews (read_id text PRIMARY KEY, car text NOT NULL, jpeg bytea NOT NULL, received timestamptz NOT NULL);
+CREATE INDEX IF NOT EXISTS overviews_received ON overviews (received);
+CREATE TABLE IF NOT EXISTS hits (vrm text NOT NULL, read_id text NOT NULL, hit_time timestamptz NOT NULL, car text NOT NULL,
+	past boolean NOT NULL, matches jsonb NOT NULL, received timestamptz NOT NULL, PRIMARY KEY (vrm, read_id, hit_time));
+CREATE TABLE IF NOT EXISTS decisions (read_id text NOT NULL, decided timestamptz NOT NULL, officer text NOT NULL,
+	outcome text NOT NULL, reason text NOT NULL, car text NOT NULL, received timestamptz NOT NULL, PRIMARY KEY (read_id, decided, officer));
+CREATE TABLE IF NOT EXISTS wanted (vrm text NOT NULL, car text NOT NULL, added timestamptz NOT NULL, entry jsonb NOT NULL,
+	received timestamptz NOT NULL, PRIMARY KEY (vrm, car, added));
+CREATE TABLE IF NOT EXISTS hotlists (list text NOT NULL, generation bigint NOT NULL, published timestamptz NOT NULL,
+	published_by text NOT NULL, entries integer NOT NULL, body bytea NOT NULL, PRIMARY KEY (list, generation));
+CREATE TABLE IF NOT EXISTS users (name text PRIMARY KEY, role text NOT NULL, token_hash bytea NOT NULL UNIQUE, created timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS authorisations (id text PRIMARY KEY, case_ref text NOT NULL, investigation text NOT NULL,
+	reason text NOT NULL, granted_by text NOT NULL, granted timestamptz NOT NULL, expires timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (seq bigint PRIMARY KEY, time timestamptz NOT NULL, actor text NOT NULL, action text NOT NULL,
+	detail text NOT NULL, prev text NOT NULL, hash text NOT NULL);
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+	$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+DROP TRIGGER IF EXISTS audit_append_only ON audit;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
+	FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+`
+
+// lock keys for pg_advisory_xact_lock.
+const (
+	lockMigrate = 0x616e707201
+	lockAudit   = 0x616e707202
+	lockParts   = 0x616e707203
+)
+
+func (s *DB) migrate(ctx context.Context) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(lockMigrate)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, schema); err != nil {
+			return fmt.Errorf("apply schema: %w", err)
+		}
+		return nil
+	})
+}
+
+// tx runs fn in a transaction on one pooled connection.
+func (s *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.pool.release(c)
+	return pgx.BeginFunc(ctx, c, fn)
+}
+
+// dayOf is the partition day of t.
+func dayOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func partName(day time.Time) string { return "reads_p" + day.Format("20060102") }
+
+// ensurePartitions creates the day partitions reads at times ts need.
+func (s *DB) ensurePartitions(ctx context.Context, ts []time.Time) error {
+	var need []time.Time
+	s.mu.Lock()
+	for _, t := range ts {
+		d := dayOf(t)
+		if !s.parts[partName(d)] {
+			s.parts[partName(d)] = true // optimistically; undone on failure
+			need = append(need, d)
+		}
+	}
+	s.mu.Unlock()
+	if len(need) == 0 {
+		return nil
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(lockParts)); err != nil {
+			return err
+		}
+		for _, d := range need {
+			q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF reads FOR VALUES FROM ('%s') TO ('%s')`,
+				partName(d), d.Format(time.RFC3339), d.AddDate(0, 0, 1).Format(time.RFC3339))
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("create partition %s: %w", partName(d), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.mu.Lock()
+		for _, d := range need {
+			delete(s.parts, partName(d))
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func jsonOrNil(v any, n int) *string {
+	if n == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	s := string(b)
+	return &s
+}
+
+
+// Ingest implements backoffice.Store. Reads go in with one multi-row
+// INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING; the other kinds are
+// pipelined in one batch; all in one transaction.
+func (s *DB) Ingest(ctx context.Context, car string, items []wire.Item, received time.Time) (backoffice.Ingested, error) {
+	var res backoffice.Ingested
+	var times []time.Time
+	nReads := 0
+	for _, it := range items {
+		if it.Read != nil {
+			times = append(times, it.Read.Time)
+			nReads++
+		}
+	}
+	if err := s.ensurePartitions(ctx, times); err != nil {
+		return res, err
+	}
+	var (
+		vrm, id, cars, raw, camera, fix, clockSrc, format, passID = make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads)
+		captured                                                  = make([]time.Time, 0, nReads)
+		conf, lat, lon, speed, hdop                               = make([]float64, 0, nReads), make([]float64, 0, nReads), make([]float64, 0, nReads), make([]float64, 0, nReads), make([]float64, 0, nReads)
+		heading, alt                                              = make([]*float64, 0, nReads), make([]*float64, 0, nReads)
+		ageMS, offMS                                              = make([]int64, 0, nReads), make([]int64, 0, nReads)
+		sats                                                      = make([]int32, 0, nReads)
+		est, suspect                                              = make([]bool, 0, nReads), make([]bool, 0, nReads)
+		cands, chars                                              = make([]*string, 0, nReads), make([]*string, 0, nReads)
+		patch                                                     = make([][]byte, 0, nReads)
+	)
+	b := &pgx.Batch{}
+	for i, it := range items {
+		switch it.Kind {
+		case wire.KindRead:
+			r := it.Read
+			p := r.Position
+			vrm, id, cars, raw, camera, fix = append(vrm, r.VRM), append(id, r.ID), append(cars, car), append(raw, r.Raw), append(camera, r.Camera), append(fix, p.Fix)
+			clockSrc, format, passID = append(clockSrc, r.ClockSource), append(format, r.Format), append(passID, r.PassID)
+			captured = append(captured, r.Time)
+			conf, lat, lon, speed, hdop = append(conf, r.Confidence), append(lat, p.Lat), append(lon, p.Lon), append(speed, p.SpeedMPS), append(hdop, p.HDOP)
+			heading, alt = append(heading, p.HeadingDeg), append(alt, p.AltM)
+			ageMS, offMS, sats = append(ageMS, p.AgeMS), append(offMS, r.ClockOffsetMS), append(sats, int32(p.Sats))
+			est, suspect = append(est, p.Estimated), append(suspect, r.ClockSuspect)
+			cands, chars = append(cands, jsonOrNil(r.Candidates, len(r.Candidates))), append(chars, jsonOrNil(r.CharConfidences, len(r.CharConfidences)))
+			patch = append(patch, r.Patch)
+		case wire.KindOverview:
+			b.Queue(`INSERT INTO overviews (read_id, car, jpeg, received) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
+				it.Overview.ReadID, car, it.Overview.JPEG, received)
+		case wire.KindHit:
+			h := it.Hit
+			m, _ := json.Marshal(h.Matches)
+			b.Queue(`INSERT INTO hits (vrm, read_id, hit_time, car, past, matches, received) VALUES ($1,$2,$3,$4,$5,$6::text::jsonb,$7)
+				ON CONFLICT DO NOTHING`, h.VRM, h.ReadID, h.Time, car, h.Past, string(m), received)
+		case wire.KindDecision:
+			d := it.Decision
+			b.Queue(`INSERT INTO decisions (read_id, decided, officer, outcome, reason, car, received) VALUES ($1,$2,$3,$4,$5,$6,$7)
+				ON CONFLICT DO NOTHING`, d.ReadID, d.Time, d.Officer, d.Outcome, d.Reason, car, received)
+		case wire.KindWanted:
+			e := it.Wanted
+			var added time.Time
+			if e.Added != nil {
+				added = *e.Added
+			}
+			body, _ := json.Marshal(e)
+			b.Queue(`INSERT INTO wanted (vrm, car, added, entry, received) VALUES ($1,$2,$3,$4::text::jsonb,$5) ON CONFLICT DO NOTHING`,
+				e.VRM, car, added, string(body), received)
+		default:
+			return res, fmt.Errorf("%w: item %d kind %q", backoffice.ErrInvalid, i, it.Kind)
+		}
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		res = backoffice.Ingested{}
+		if nReads > 0 {
+			tag, err := tx.Exec(ctx, `INSERT INTO reads (vrm, captured, id, car, raw, confidence, camera, fix, lat, lon, fix_age_ms,
+				estimated, speed_mps, heading_deg, hdop, sats, alt_m, clock_source, clock_offset_ms, clock_suspect, format, pass_id,
+				candidates, char_conf, patch, received)
+				SELECT u.vrm, u.captured, u.id, u.car, u.raw, u.conf, u.camera, u.fix, u.lat, u.lon, u.age, u.est, u.speed, u.heading,
+					u.hdop, u.sats, u.alt, u.clock_source, u.offset_ms, u.suspect, u.format, u.pass_id, u.cands::jsonb, u.chars::jsonb, u.patch, $26
+				FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::text[],
+					$9::float8[], $10::float8[], $11::int8[], $12::bool[], $13::float8[], $14::float8[], $15::float8[], $16::int4[],
+					$17::float8[], $18::text[], $19::int8[], $20::bool[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bytea[])
+				AS u(vrm, captured, id, car, raw, conf, camera, fix, lat, lon, age, est, speed, heading, hdop, sats, alt,
+					clock_source, offset_ms, suspect, format, pass_id, cands, chars, patch)
+				ON CONFLICT DO NOTHING`,
+				vrm, captured, id, cars, raw, conf, camera, fix, lat, lon, ageMS, est, speed, heading, hdop, sats, alt,
+				clockSrc, offMS, suspect, format, passID, cands, chars, patch, received)
+			if err != nil {
+				return fmt.Errorf("insert reads: %w", err)
+			}
+			res.Stored += int(tag.RowsAffected())
+			res.Duplicates += nReads - int(tag.RowsAffected())
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		br := tx.SendBatch(ctx, b)
+		for i := 0; i < b.Len(); i++ {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return err
+			}
+			if tag.RowsAffected() > 0 {
+				res.Stored++
+			} else {
+				res.Duplicates++
+			}
+		}
+		return br.Close()
+	})
+	return res, err
+}
+
+// PublishHotlist implements backoffice.Store.
+func (s *DB) PublishHotlist(ctx context.Context, list string, entries []wire.Entry, by string, at time.Time) (wire.ListVersion, error) {
+	body, err := json.Marshal(entries)
+	if err != nil {
+		return wire.ListVersion{}, err
+	}
+	at = wire.UTC(at)
+	v := wire.ListVersion{List: list, Published: at, Entries: len(entries)}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE hotlists IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(generation), 0) + 1 FROM hotlists WHERE list = $1`, list).Scan(&v.Generation); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO hotlists (list, generation, published, published_by, entries, body) VALUES ($1,$2,$3,$4,$5,$6)`,
+			list, v.Generation, at, by, len(entries), body)
+		return err
+	})
+	return v, err
+}
+
+// Manifest implements backoffice.Store.
+func (s *DB) Manifest(ctx context.Context) ([]wire.ListVersion, error) {
+	var out []wire.ListVersion
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT DISTINCT ON (list) list, generation, published, entries FROM hotlists ORDER BY list, generation DESC`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v wire.ListVersion
+			if err := rows.Scan(&v.List, &v.Generation, &v.Published, &v.Entries); err != nil {
+				return err
+			}
+			v.Published = v.Published.UTC()
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// HotlistEntries implements backoffice.Store.
+func (s *DB) HotlistEntries(ctx context.Context, list string, generation int64) ([]wire.Entry, wire.ListVersion, error) {
+	v := wire.ListVersion{List: list}
+	var body []byte
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT generation, published, entries, body FROM hotlists
+			WHERE list = $1 AND ($2 = 0 OR generation = $2) ORDER BY generation DESC LIMIT 1`, list, generation).
+			Scan(&v.Generation, &v.Published, &v.Entries, &body)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, v, backoffice.ErrNotFound
+	} else if err != nil {
+		return nil, v, err
+	}
+	v.Published = v.Published.UTC()
+	var entries []wire.Entry
+	if err := json.Unmarshal(body, &entries); err != nil {
+		return nil, v, fmt.Errorf("hot list %s generation %d: %w", list, v.Generation, err)
+	}
+	return entries, v, nil
+}
+
+// query runs fn on one pooled connection.
+func (s *DB) query(ctx context.Context, fn func(*pgx.Conn) error) error {
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.pool.release(c)
+	return fn(c)
+}
+
+// SearchReads implements backoffice.Store.
+func (s *DB) SearchReads(ctx context.Context, q backoffice.ReadQuery) ([]backoffice.ReadRecord, error) {
+	var out []backoffice.ReadRecord
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT id, car, vrm, captured, camera, confidence, fix, COALESCE(lat, 0), COALESCE(lon, 0), patch IS NOT NULL
+			FROM reads WHERE vrm = $1 AND captured >= $2 AND captured < $3 ORDER BY captured DESC LIMIT $4`, q.VRM, q.From, q.To, q.Limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r backoffice.ReadRecord
+			var conf float32
+			if err := rows.Scan(&r.ID, &r.Car, &r.VRM, &r.Time, &r.Camera, &conf, &r.Fix, &r.Lat, &r.Lon, &r.HasPatch); err != nil {
+				return err
+			}
+			r.Confidence, r.Time = float64(conf), r.Time.UTC()
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// AppendAudit implements backoffice.Store.
+func (s *DB) AppendAudit(ctx context.Context, e backoffice.AuditEvent) (backoffice.AuditEvent, error) {
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(lockAudit)); err != nil {
+			return err
+		}
+		e.Seq, e.Prev = 0, ""
+		err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&e.Seq, &e.Prev)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		e.Seq++
+		e.Hash = backoffice.ChainHash(e.Prev, e)
+		_, err = tx.Exec(ctx, `INSERT INTO audit (seq, time, actor, action, detail, prev, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+			e.Seq, e.Time, e.Actor, e.Action, e.Detail, e.Prev, e.Hash)
+		return err
+	})
+	return e, err
+}
+
+// AuditLog implements backoffice.Store.
+func (s *DB) AuditLog(ctx context.Context, fn func(backoffice.AuditEvent) error) error {
+	return s.query(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT seq, time, actor, action, detail, prev, hash FROM audit ORDER BY seq`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e backoffice.AuditEvent
+			if err := rows.Scan(&e.Seq, &e.Time, &e.Actor, &e.Action, &e.Detail, &e.Prev, &e.Hash); err != nil {
+				return err
+			}
+			e.Time = e.Time.UTC()
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// AddUser implements backoffice.Store.
+func (s *DB) AddUser(ctx context.Context, u backoffice.User, tokenHash []byte) error {
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO users (name, role, token_hash, created) VALUES ($1,$2,$3,$4)`, u.Name, u.Role, tokenHash, u.Created)
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: user %s exists", backoffice.ErrConflict, u.Name)
+	}
+	return err
+}
+
+// UserByToken implements backoffice.Store.
+func (s *DB) UserByToken(ctx context.Context, tokenHash []byte) (backoffice.User, error) {
+	var u backoffice.User
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT name, role, created FROM users WHERE token_hash = $1`, tokenHash).Scan(&u.Name, &u.Role, &u.Created)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, backoffice.ErrNotFound
+	}
+	return u, err
+}
+
+// AddAuthorisation implements backoffice.Store.
+func (s *DB) AddAuthorisation(ctx context.Context, a backoffice.Authorisation) error {
+	return s.query(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO authorisations (id, case_ref, investigation, reason, granted_by, granted, expires)
+			VALUES ($1,$2,$3,$4,$5,$6,$7)`, a.ID, a.CaseRef, string(a.Investigation), a.Reason, a.GrantedBy, a.Granted, a.Expires)
+		return err
+	})
+}
+
+// Authorisation implements backoffice.Store.
+func (s *DB) Authorisation(ctx context.Context, id string) (backoffice.Authorisation, error) {
+	a := backoffice.Authorisation{ID: id}
+	var inv string
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT case_ref, investigation, reason, granted_by, granted, expires FROM authorisations WHERE id = $1`, id).
+			Scan(&a.CaseRef, &inv, &a.Reason, &a.GrantedBy, &a.Granted, &a.Expires)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, backoffice.ErrNotFound
+	}
+	a.Investigation = backoffice.Investigation(inv)
+	return a, err
+}
+
+// Stats implements backoffice.Store.
+func (s *DB) Stats(ctx context.Context) (backoffice.Stats, error) {
+	var st backoffice.Stats
+	var oldest, newest *time.Time
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM reads), (SELECT COUNT(*) FROM hits), (SELECT COUNT(*) FROM decisions),
+			(SELECT COUNT(DISTINCT vrm) FROM reads), (SELECT MIN(captured) FROM reads), (SELECT MAX(captured) FROM reads)`).
+			Scan(&st.Reads, &st.Hits, &st.Decisions, &st.Vehicles, &oldest, &newest)
+	})
+	if oldest != nil {
+		st.Oldest, st.Newest = oldest.UTC(), newest.UTC()
+	}
+	return st, err
+}
+
+// DropReadsBefore implements backoffice.Store: it drops every day partition
+// that ends at or before t (whole days only) and the overviews received
+// before t, and returns the number of reads dropped.
+func (s *DB) DropReadsBefore(ctx context.Context, t time.Time) (int64, error) {
+	var parts []string
+	err := s.query(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			WHERE i.inhparent = 'reads'::regclass`)
+		if err != nil {
+			return err
+		}
+		parts, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	sort.Strings(parts)
+	cut := dayOf(t)
+	var n int64
+	for _, p := range parts {
+		day, err := time.Parse("20060102", strings.TrimPrefix(p, "reads_p"))
+		if err != nil || day.AddDate(0, 0, 1).After(cut) {
+			continue
+		}
+		err = s.tx(ctx, func(tx pgx.Tx) error {
+			var rows int64
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM `+p).Scan(&rows); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DROP TABLE `+p); err != nil {
+				return err
+			}
+			n += rows
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("drop partition %s: %w", p, err)
+		}
+		s.mu.Lock()
+		delete(s.parts, p)
+		s.mu.Unlock()
+	}
+	err = s.query(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `DELETE FROM overviews WHERE received < $1`, t)
+		return err
+	})
+	return n, err
+}
+
+// Exec runs a statement directly; tests use it to tamper with the database.
+func (s *DB) Exec(ctx context.Context, query string, args ...any) error {
+	return s.query(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, query, args...)
+		return err
+	})
+}
+
+// DropSchema drops a schema and everything in it; tests clean up with it.
+func (s *DB) DropSchema(ctx context.Context, schema string) error {
+	return s.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+}
