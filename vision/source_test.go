@@ -3,7 +3,9 @@ package vision
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +131,7 @@ func TestSourceReconnectsWithBackoff(t *testing.T) {
 	var ticks atomic.Int64
 	stamp := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	src := NewSource("file://"+clip, "front")
+	src.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	src.Lossless = true // ignored for live sources: must still drop
 	src.MinBackoff, src.MaxBackoff = 2*time.Millisecond, 20*time.Millisecond
 	src.Now = func() time.Time { return stamp.Add(time.Duration(ticks.Add(1)) * time.Second) }

@@ -1,0 +1,114 @@
+package vision
+
+import (
+	"image"
+	"testing"
+)
+
+func TestDecodeHeatmap(t *testing.T) {
+	const gw, gh = 16, 8
+	heat := make([]float32, gw*gh)
+	box := make([]float32, 4*gw*gh)
+	set := func(x, y int, v, ox, oy, w, h float32) {
+		i := y*gw + x
+		heat[i] = v
+		box[i], box[gw*gh+i], box[2*gw*gh+i], box[3*gw*gh+i] = ox, oy, w, h
+	}
+	set(4, 3, 0.9, 0.5, 0.5, 10, 2.5)  // a plate
+	set(5, 3, 0.6, 0.5, 0.5, 10, 2.5)  // its shoulder: not a local maximum
+	set(12, 6, 0.2, 0.0, 0.0, 8, 2)    // below threshold
+	set(10, 1, 0.5, 0.25, 0.75, 6, 2)  // a second, weaker plate
+	set(1, 7, 0.5, 0.0, 0.0, 0.1, 0.1) // degenerate size
+	// Scale 0.5: input pixels are half the frame's.
+	dets := decodeHeatmap(heat, box, gw, gh, 0.35, 0.5, image.Rect(0, 0, 128, 64))
+	dets = nms(dets, 0.3)
+	if len(dets) != 2 {
+		t.Fatalf("got %d detections %v, want 2", len(dets), dets)
+	}
+	// centre ((4+0.5)*4/0.5, (3+0.5)*4/0.5) = (36, 28); size 80×20, clipped to the frame.
+	if want := image.Rect(0, 18, 76, 38); dets[0].Box != want || dets[0].Score != 0.9 {
+		t.Errorf("first %v, want %v at 0.9", dets[0], want)
+	}
+	if dets[1].Score != 0.5 {
+		t.Errorf("second %v, want score 0.5", dets[1])
+	}
+}
+
+func TestNMS(t *testing.T) {
+	dets := []Detection{
+		{image.Rect(0, 0, 100, 20), 0.5},
+		{image.Rect(5, 0, 105, 20), 0.9},
+		{image.Rect(200, 0, 300, 20), 0.4},
+	}
+	got := nms(dets, 0.3)
+	if len(got) != 2 || got[0].Score != 0.9 || got[1].Score != 0.4 {
+		t.Errorf("nms = %v", got)
+	}
+}
+
+func TestIoU(t *testing.T) {
+	for _, tc := range []struct {
+		a, b image.Rectangle
+		want float64
+	}{
+		{image.Rect(0, 0, 10, 10), image.Rect(0, 0, 10, 10), 1},
+		{image.Rect(0, 0, 10, 10), image.Rect(5, 0, 15, 10), 50.0 / 150},
+		{image.Rect(0, 0, 10, 10), image.Rect(20, 20, 30, 30), 0},
+	} {
+		if got := IoU(tc.a, tc.b); got != tc.want {
+			t.Errorf("IoU(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestDetectorFindsLabelledBoxes runs the real detector on the vendored
+// dash-cam frames: every readable plate at least 80 px wide must be found at
+// IoU ≥ 0.5.
+func TestDetectorFindsLabelledBoxes(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	dir, labels := dashcam(t)
+	byFile := map[string][]label{}
+	for _, l := range labels {
+		byFile[l.file] = append(byFile[l.file], l)
+	}
+	var want, found, extra int
+	for file, ls := range byFile {
+		img, err := LoadImage(dir + "/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dets, err := m.Detector.Detect(img)
+		img.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			hit := false
+			for _, d := range dets {
+				hit = hit || IoU(d.Box, l.box) >= 0.5
+			}
+			if l.readable && l.box.Dx() >= 80 {
+				want++
+				if hit {
+					found++
+				} else {
+					t.Errorf("%s: plate %s at %v not detected (got %v)", file, l.text, l.box, dets)
+				}
+			}
+		}
+		for _, d := range dets {
+			matched := false
+			for _, l := range ls {
+				matched = matched || IoU(d.Box, l.box) >= 0.5
+			}
+			if !matched {
+				extra++
+			}
+		}
+	}
+	t.Logf("found %d of %d readable plates ≥ 80 px; %d detections match no box (some visible plates have no box)", found, want, extra)
+	if extra > len(byFile) {
+		t.Errorf("%d unmatched detections on %d frames", extra, len(byFile))
+	}
+}

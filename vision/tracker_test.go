@@ -1,0 +1,189 @@
+package vision
+
+import (
+	"bytes"
+	"image"
+	"testing"
+	"time"
+
+	"github.com/ukanpr/anpr/app"
+	"gocv.io/x/gocv"
+)
+
+// plateAt makes a Plate as the reader would give it.
+func plateAt(text string, conf float64, box image.Rectangle) Plate {
+	cc := make([]float64, len(text))
+	for i := range cc {
+		cc[i] = conf
+	}
+	return Plate{Text: text, Raw: text, Confidence: conf, CharConf: cc, Box: box, Score: 0.9,
+		Candidates: []app.Candidate{{Text: text, Confidence: conf}}}
+}
+
+// drive feeds frames to tr: plates(i) gives frame i's plates. The frame is
+// a real 1280×720 dash-cam image so patches and sharpness are real.
+func drive(t *testing.T, tr *Tracker, n int, plates func(i int) []Plate) []app.Sighting {
+	t.Helper()
+	dir, _ := dashcam(t)
+	img, err := LoadImage(dir + "/images/valid_dayride_type1_001.mp4_t_1198.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	var out []app.Sighting
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		f := Frame{Mat: img.Clone(), Camera: tr.Camera, Seq: int64(i), Time: t0.Add(time.Duration(i) * 40 * time.Millisecond)}
+		ss, err := tr.Update(&f, plates(i))
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ss...)
+	}
+	ss, err := tr.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, ss...)
+}
+
+func TestTrackerVotesAPassIntoOneRead(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("front", RegionGB)
+	tr.EarlyFrames = 0 // report at the end of the pass only
+	// A plate approaching: growing, drifting down; frames 3 and 6 misread one
+	// character each, frame 8 loses it altogether (missed detection).
+	texts := map[int]string{3: "BD51SHR", 6: "8D51SMR"}
+	ss := drive(t, tr, 20, func(i int) []Plate {
+		if i >= 12 || i == 8 {
+			return nil
+		}
+		w := 80 + 10*i
+		box := image.Rect(500-i*2, 400+i*8, 500-i*2+w, 400+i*8+w/5)
+		text := "BD51SMR"
+		if s, ok := texts[i]; ok {
+			text = s
+		}
+		return []Plate{plateAt(text, 0.8, box)}
+	})
+	if len(ss) != 1 {
+		t.Fatalf("got %d sightings %v, want 1", len(ss), texts)
+	}
+	s := ss[0]
+	if s.Text != "BD51SMR" || s.Format != app.FormatCurrent || s.Camera != "front" || s.Frames != 11 {
+		t.Errorf("sighting %q %s camera %s frames %d, want BD51SMR gb-current front 11", s.Text, s.Format, s.Camera, s.Frames)
+	}
+	if len(s.CharConfidences) != 7 || s.CharConfidences[0] >= s.CharConfidences[2] {
+		t.Errorf("char confidences %v: the disputed first character should be lower", s.CharConfidences)
+	}
+	if s.Candidates[0].Text != s.Text || len(s.Candidates) < 2 {
+		t.Errorf("candidates %v", s.Candidates)
+	}
+	if !bytes.HasPrefix(s.Patch, []byte{0xff, 0xd8}) || !bytes.HasPrefix(s.Overview, []byte{0xff, 0xd8}) {
+		t.Errorf("patch (%d bytes) and overview (%d bytes) are not JPEG", len(s.Patch), len(s.Overview))
+	}
+	ov, err := gocv.IMDecode(s.Overview, gocv.IMReadColor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.Cols() != 640 || ov.Rows() != 360 {
+		t.Errorf("overview %dx%d, want 640x360", ov.Cols(), ov.Rows())
+	}
+	ov.Close()
+	if s.PassID == "" || s.Time.IsZero() || s.Box.Empty() {
+		t.Errorf("pass id %q time %v box %v", s.PassID, s.Time, s.Box)
+	}
+}
+
+func TestTrackerSeparatesVehicles(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("rear", RegionAny)
+	ss := drive(t, tr, 30, func(i int) []Plate {
+		var ps []Plate
+		if i < 10 { // two cars side by side
+			ps = append(ps, plateAt("B01XEN", 0.95, image.Rect(480+i, 500, 680+i, 545)))
+			ps = append(ps, plateAt("IF10KAX", 0.95, image.Rect(1000+3*i, 400, 1090+3*i, 424)))
+		}
+		if i >= 5 && i < 7 { // a blip seen twice: reported (MinFrames 2)
+			ps = append(ps, plateAt("TR95XMI", 0.6, image.Rect(100, 300, 180, 320)))
+		}
+		if i == 20 { // a single-frame blip: not a vehicle pass
+			ps = append(ps, plateAt("XX11", 0.4, image.Rect(100, 300, 160, 315)))
+		}
+		if i >= 22 { // the first car again after a gap: a new pass
+			ps = append(ps, plateAt("B01XEN", 0.95, image.Rect(480, 500, 680, 545)))
+		}
+		return ps
+	})
+	got := map[string]int{}
+	for _, s := range ss {
+		got[s.Text]++
+		if s.Camera != "rear" {
+			t.Errorf("camera %q", s.Camera)
+		}
+	}
+	want := map[string]int{"B01XEN": 2, "IF10KAX": 1, "TR95XMI": 1}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s read %d times, want %d (all: %v)", k, got[k], v, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("reads %v, want only %v", got, want)
+	}
+}
+
+func TestTrackerEarlyReportIsTheOnlyReport(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("front", RegionGB)
+	var at []int
+	dir, _ := dashcam(t)
+	img, err := LoadImage(dir + "/images/valid_dayride_type1_001.mp4_t_1198.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	for i := 0; i < 15; i++ {
+		f := Frame{Mat: img.Clone(), Seq: int64(i), Time: time.Unix(int64(i), 0)}
+		ss, err := tr.Update(&f, []Plate{plateAt("BD51SMR", 0.97, image.Rect(500, 500, 700, 545))})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range ss {
+			at = append(at, i)
+		}
+	}
+	ss, _ := tr.Flush()
+	if len(ss) != 0 || len(at) != 1 || at[0] != 2 {
+		t.Errorf("reported at frames %v and %d at the end; want once, at frame 2 (third agreeing frame)", at, len(ss))
+	}
+}
+
+func TestVoteText(t *testing.T) {
+	v := func(text string, conf float64) vote {
+		cc := make([]float64, len(text))
+		for i := range cc {
+			cc[i] = conf
+		}
+		return vote{text: text, raw: text, conf: conf, charConf: cc, candidates: []app.Candidate{{Text: text, Confidence: conf}}}
+	}
+	for _, tc := range []struct {
+		name  string
+		votes []vote
+		want  string
+	}{
+		{"unanimous", []vote{v("AB12CDE", 0.9), v("AB12CDE", 0.9)}, "AB12CDE"},
+		{"per position", []vote{v("AB12CDF", 0.9), v("A812CDE", 0.9), v("AB12CDE", 0.5)}, "AB12CDE"},
+		{"confidence beats count", []vote{v("B21GSB", 0.3), v("B21GSB", 0.3), v("B21G5B", 0.95)}, "B21G5B"},
+		{"length by weight", []vote{v("B21GSB", 0.9), v("B21GSBB", 0.3), v("B21GSB", 0.8)}, "B21GSB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := voteText(tc.votes, 5)
+			if got.text != tc.want || got.candidates[0].Text != tc.want {
+				t.Errorf("vote = %q (%v), want %q", got.text, got.candidates, tc.want)
+			}
+		})
+	}
+}
