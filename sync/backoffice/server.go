@@ -202,13 +202,24 @@ func (s *Server) postHotlist(w http.ResponseWriter, r *http.Request) {
 	s.json(w, http.StatusOK, wire.PublishResult{Version: wire.Version, List: list, Generation: ver.Generation, Entries: ver.Entries})
 }
 
-// Publish stores a new generation of list and audits it.
+// DefaultPriority is given to published entries that name none.
+const DefaultPriority = 5
+
+// Publish stores a new generation of list and audits it. VRMs are
+// normalised (upper case, no spaces).
 func Publish(ctx context.Context, st Store, list string, entries []wire.Entry, by string, now time.Time) (wire.ListVersion, error) {
 	if err := checkListName(list); err != nil {
 		return wire.ListVersion{}, err
 	}
 	for i := range entries {
 		entries[i].List = list
+		entries[i].VRM = strings.ToUpper(strings.ReplaceAll(entries[i].VRM, " ", ""))
+		if entries[i].Priority == 0 {
+			entries[i].Priority = DefaultPriority
+		}
+		if err := entries[i].Validate(); err != nil {
+			return wire.ListVersion{}, fmt.Errorf("publish hot list %s entry %d: %w", list, i, err)
+		}
 	}
 	ver, err := st.PublishHotlist(ctx, list, entries, by, now)
 	if err != nil {
@@ -358,7 +369,7 @@ func (s *Server) getAuditVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeJSON reads a small JSON request body strictly.
-func decodeJSON(r *http.Request, v any) error {
+func decodeJSON(r *http.Request, v versioned) error {
 	if err := wire.CheckContentType(r.Header.Get("Content-Type"), wire.JSONContentType); err != nil {
 		return err
 	}
@@ -367,14 +378,17 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %v", wire.ErrMalformed, err)
 	}
-	var ver struct{ Version int }
-	b, _ := json.Marshal(v)
-	json.Unmarshal(b, &ver)
-	if ver.Version != wire.Version {
-		return fmt.Errorf("%w: version %d, this back office speaks version %d", wire.ErrVersion, ver.Version, wire.Version)
+	if n := v.version(); n != wire.Version {
+		return fmt.Errorf("%w: version %d, this back office speaks version %d", wire.ErrVersion, n, wire.Version)
 	}
 	return nil
 }
+
+// versioned is a request body with a version field.
+type versioned interface{ version() int }
+
+func (r *SearchRequest) version() int        { return r.Version }
+func (r *AuthorisationRequest) version() int { return r.Version }
 
 func (s *Server) json(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", wire.JSONContentType)

@@ -198,7 +198,6 @@ func jsonOrNil(v any, n int) *string {
 	return &s
 }
 
-
 // Ingest implements backoffice.Store. Reads go in with one multi-row
 // INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING; the other kinds are
 // pipelined in one batch; all in one transaction.
