@@ -385,6 +385,9 @@ func (p *AlertPolicy) PartChanged(s PartStatus) *Alert {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.init()
+	if s.State == StateUnknown || s.State == "" {
+		return nil // says nothing either way: keep what we knew
+	}
 	k := s.key()
 	old, seen := p.parts[k]
 	lost := s.State == StateLost
@@ -394,7 +397,7 @@ func (p *AlertPolicy) PartChanged(s PartStatus) *Alert {
 	case lost && !wasLost:
 		return &Alert{Kind: AlertLost, Part: s.Part, PartID: s.ID, Time: p.now(),
 			Speech: []string{clip, ClipLost}, Text: name + " lost."}
-	case !lost && wasLost && s.State != StateUnknown:
+	case !lost && wasLost:
 		return &Alert{Kind: AlertRestored, Part: s.Part, PartID: s.ID, Time: p.now(),
 			Speech: []string{clip, ClipRestored}, Text: name + " restored."}
 	}
