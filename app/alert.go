@@ -104,6 +104,30 @@ var numberWords = [...]string{"Zero", "One", "Two", "Three", "Four", "Five", "Si
 	"Nine", "Ten", "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen",
 	"Eighteen", "Nineteen", "Twenty"}
 
+// AllClips returns the name of every voice clip the policy may ask a player
+// to say, sorted and without duplicates: a player's sound set must hold them
+// all.
+func AllClips() []string {
+	set := map[string]bool{ClipHit: true, ClipPastHit: true, ClipHits: true, ClipWaiting: true,
+		ClipCamera: true, ClipGPS: true, ClipLink: true, ClipLost: true, ClipRestored: true,
+		ClipMany: true, ClipOfInterest: true}
+	for _, k := range categoryClips {
+		set[k.clip] = true
+	}
+	for _, w := range natoWords {
+		set[strings.ToLower(w)] = true
+	}
+	for _, w := range numberWords {
+		set[strings.ToLower(w)] = true
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // PhoneticClips returns the clip names and the words that read a mark out:
 // "AB12CDE" → [alpha bravo one two charlie delta echo]. Characters other than
 // letters and digits are skipped.
