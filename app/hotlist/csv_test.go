@@ -302,11 +302,19 @@ func TestGlob(t *testing.T) {
 		{"*A*A*A*B", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAC", false},
 		{"", "", true},
 		{"*", "", true},
+		{"AB*B", "AB", false}, // prefix and suffix overlap
+		{"A*A", "A", false},
+		{"A*A", "AA", true},
+		{"AB?", "AB", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern+"/"+tt.s, func(t *testing.T) {
 			if got := glob(tt.pattern, tt.s); got != tt.want {
 				t.Errorf("glob(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
+			}
+			pt := newPattern(1, tt.pattern)
+			if got := pt.match(tt.s); got != tt.want {
+				t.Errorf("pattern %q .match(%q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 			}
 		})
 	}
@@ -339,8 +347,13 @@ func FuzzGlob(f *testing.F) {
 		if len(p) > 16 || len(s) > 16 || strings.Count(p, "*") > 4 {
 			return // keep the reference matcher's backtracking bounded
 		}
-		if got, want := glob(p, s), globRef(p, s); got != want {
+		want := globRef(p, s)
+		if got := glob(p, s); got != want {
 			t.Fatalf("glob(%q, %q) = %v, want %v", p, s, got, want)
+		}
+		pt := newPattern(1, p)
+		if got := pt.match(s); got != want {
+			t.Fatalf("pattern %q .match(%q) = %v, want %v", p, s, got, want)
 		}
 	})
 }

@@ -45,10 +45,41 @@ type longMark struct {
 	mark string
 }
 
-// pattern is a wildcard entry.
+// pattern is a wildcard entry, with what rejects most reads before the
+// glob runs: the literal text before the first and after the last wildcard,
+// and the length a match must have.
 type pattern struct {
-	id   int64
-	glob string
+	id       int64
+	glob     string
+	pre, suf string
+	minLen   int
+	star     bool // any length ≥ minLen, rather than exactly minLen
+}
+
+func newPattern(id int64, glob string) pattern {
+	p := pattern{id: id, glob: glob}
+	first, last := strings.IndexAny(glob, "*?"), strings.LastIndexAny(glob, "*?")
+	if first < 0 {
+		first, last = len(glob), len(glob)-1
+	}
+	p.pre, p.suf = glob[:first], glob[last+1:]
+	for i := 0; i < len(glob); i++ {
+		if glob[i] == '*' {
+			p.star = true
+		} else {
+			p.minLen++
+		}
+	}
+	return p
+}
+
+// match reports whether a normalised read matches the pattern.
+func (p *pattern) match(s string) bool {
+	if len(s) < p.minLen || !p.star && len(s) != p.minLen ||
+		!strings.HasPrefix(s, p.pre) || !strings.HasSuffix(s, p.suf) {
+		return false
+	}
+	return glob(p.glob, s)
 }
 
 // IndexStats counts what an index holds.
@@ -109,7 +140,7 @@ func (b *Builder) Add(id int64, mark string) {
 			b.skipped++
 			return
 		}
-		b.patterns = append(b.patterns, pattern{id: id, glob: p})
+		b.patterns = append(b.patterns, newPattern(id, p))
 		return
 	}
 	s := vrm.Normalize(mark)
@@ -194,7 +225,10 @@ func (b *Builder) Index() *Index {
 		}
 	}
 
-	x := &Index{keys: slices.Clip(keys), bucket: bucket, long: b.long, patterns: b.patterns}
+	if cap(keys)-len(keys) > len(keys)/16 {
+		keys = slices.Clone(keys) // drop append's spare capacity
+	}
+	x := &Index{keys: keys, bucket: bucket, long: b.long, patterns: b.patterns}
 	fits := true
 	for _, id := range ids {
 		if id < 0 || id > math.MaxUint32 {
@@ -208,7 +242,7 @@ func (b *Builder) Index() *Index {
 			x.ids32[i] = uint32(id)
 		}
 	} else {
-		x.ids64 = slices.Clip(ids)
+		x.ids64 = slices.Clone(ids)
 	}
 	b.long, b.patterns = nil, nil
 	return x
@@ -275,8 +309,8 @@ func (x *Index) lookup(s string, cand int, hits []hit) []hit {
 			hits = append(hits, hit{id: l.id, cand: cand})
 		}
 	}
-	for _, p := range x.patterns {
-		if glob(p.glob, s) {
+	for i := range x.patterns {
+		if p := &x.patterns[i]; p.match(s) {
 			hits = append(hits, hit{id: p.id, cand: cand})
 		}
 	}

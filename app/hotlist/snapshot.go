@@ -274,7 +274,7 @@ func readSnapshot(f *os.File) (*Index, int64, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		x.patterns = append(x.patterns, pattern{id: id, glob: s})
+		x.patterns = append(x.patterns, newPattern(id, s))
 	}
 	for range nLong {
 		id, s, err := readStr()
