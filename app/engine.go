@@ -140,6 +140,8 @@ const (
 	DefaultStatusRefresh = 10 * time.Second
 	DefaultRetryMin      = 100 * time.Millisecond
 	DefaultRetryMax      = 5 * time.Second
+	// DefaultWantedTTL is the expiry of a wanted entry the officer gives none.
+	DefaultWantedTTL = 24 * time.Hour
 )
 
 // Engine turns sightings into committed, matched, alerted reads and tells
@@ -672,7 +674,7 @@ func (e *Engine) AddWanted(ctx context.Context, en HotlistEntry) (HotlistEntry, 
 		return en, 0, fmt.Errorf("add wanted %s: %w", en.VRM, ErrNoOfficer)
 	}
 	if en.Expires.IsZero() {
-		en.Expires = e.now().Add(MaxWantedTTL)
+		en.Expires = e.now().Add(DefaultWantedTTL)
 	}
 	stored, err := e.Wanted.AddWanted(ctx, en)
 	if err != nil {
