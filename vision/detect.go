@@ -32,10 +32,8 @@ type Detector struct {
 	// NMS is the IoU above which the weaker of two boxes is suppressed.
 	NMS float64
 
-	mu     sync.Mutex
-	net    gocv.Net
-	canvas gocv.Mat // detH×detW BGR, zero padded; reused
-	small  gocv.Mat // the resized frame; reused
+	mu  sync.Mutex
+	net gocv.Net
 }
 
 // NewDetector loads the detector from ONNX bytes.
@@ -47,21 +45,13 @@ func NewDetector(model []byte) (*Detector, error) {
 		}
 		return nil, fmt.Errorf("load plate detector: OpenCV cannot read the ONNX model: %v", err)
 	}
-	return &Detector{
-		Threshold: detThreshold,
-		NMS:       detNMSIoU,
-		net:       net,
-		canvas:    gocv.NewMatWithSize(detH, detW, gocv.MatTypeCV8UC3),
-		small:     gocv.NewMat(),
-	}, nil
+	return &Detector{Threshold: detThreshold, NMS: detNMSIoU, net: net}, nil
 }
 
 // Close releases the model.
 func (d *Detector) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.canvas.Close()
-	d.small.Close()
 	return d.net.Close()
 }
 
@@ -70,34 +60,37 @@ func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 	if img.Empty() {
 		return nil, fmt.Errorf("detect plates: empty image")
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	W, H := img.Cols(), img.Rows()
 	s := min(float64(detW)/float64(W), float64(detH)/float64(H))
 	w, h := min(detW, int(float64(W)*s+0.5)), min(detH, int(float64(H)*s+0.5))
 
+	small := gocv.NewMat()
+	defer small.Close()
 	src := img
 	if img.Channels() != 3 {
 		code := gocv.ColorGrayToBGR
 		if img.Channels() == 4 {
 			code = gocv.ColorBGRAToBGR
 		}
-		gocv.CvtColor(img, &d.small, code)
-		src = d.small
+		gocv.CvtColor(img, &small, code)
+		src = small
 	}
 	var blob gocv.Mat
 	if w == detW && h == detH {
-		gocv.Resize(src, &d.small, image.Pt(detW, detH), 0, 0, gocv.InterpolationArea)
-		blob = gocv.BlobFromImage(d.small, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
+		gocv.Resize(src, &small, image.Pt(detW, detH), 0, 0, gocv.InterpolationArea)
+		blob = gocv.BlobFromImage(small, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
 	} else {
-		gocv.Resize(src, &d.small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
-		d.canvas.SetTo(gocv.NewScalar(0, 0, 0, 0))
-		roi := d.canvas.Region(image.Rect(0, 0, w, h))
-		d.small.CopyTo(&roi)
+		gocv.Resize(src, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+		canvas := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), detH, detW, gocv.MatTypeCV8UC3)
+		roi := canvas.Region(image.Rect(0, 0, w, h))
+		small.CopyTo(&roi)
 		roi.Close()
-		blob = gocv.BlobFromImage(d.canvas, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
+		blob = gocv.BlobFromImage(canvas, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
+		canvas.Close()
 	}
 	defer blob.Close()
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.net.SetInput(blob, "input")
 	outs := d.net.ForwardLayers([]string{"heatmap", "box"})
 	defer func() {

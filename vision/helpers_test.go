@@ -97,3 +97,52 @@ func writeVideo(t testing.TB, dir string, n, w, h int, fps float64) string {
 func level(m gocv.Mat) int {
 	return int(m.Mean().Val1/10 + 0.5)
 }
+
+// writeDrive writes n 1280×720 MJPG frames at fps: a slow zoom into the real
+// dash-cam frame img (relative to testdata/dashcam), so plates grow and move
+// as if approached. zoomAt(i) gives the crop's zoom factor and vertical drift.
+func writeDrive(t testing.TB, dir, img string, n int, fps float64) string {
+	t.Helper()
+	src, err := LoadImage(filepath.Join("..", "testdata", "dashcam", img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	path := filepath.Join(dir, "drive.avi")
+	vw, err := gocv.VideoWriterFile(path, "MJPG", fps, 1280, 720, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := gocv.NewMat()
+	defer frame.Close()
+	for i := 0; i < n; i++ {
+		r := driveCrop(i, n)
+		roi := src.Region(r)
+		gocv.Resize(roi, &frame, image.Pt(1280, 720), 0, 0, gocv.InterpolationLinear)
+		roi.Close()
+		if err := vw.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := vw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// driveCrop is the part of the source frame shown as frame i of n.
+func driveCrop(i, n int) image.Rectangle {
+	k := float64(i) / float64(max(1, n-1))
+	zoom := 1 + 0.2*k
+	cw, ch := int(1280/zoom), int(720/zoom)
+	x0, y0 := (1280-cw)/2, min((720-ch)/2+int(30*k), 720-ch)
+	return image.Rect(x0, y0, x0+cw, y0+ch)
+}
+
+// mapBox maps a box in the source frame to frame i of writeDrive's video.
+func mapBox(b image.Rectangle, i, n int) image.Rectangle {
+	r := driveCrop(i, n)
+	s := 1280 / float64(r.Dx())
+	f := func(x, o int) int { return int(float64(x-o)*s + 0.5) }
+	return image.Rect(f(b.Min.X, r.Min.X), f(b.Min.Y, r.Min.Y), f(b.Max.X, r.Min.X), f(b.Max.Y, r.Min.Y))
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // ErrUnreadableImage reports an image file OpenCV cannot decode.
-var ErrUnreadableImage = errors.New("missing, empty or not a readable image")
+var ErrUnreadableImage = errors.New("not a readable image")
 
 // Models holds the loaded detector and recogniser. One Models may serve
 // several pipelines (front and rear cameras): both are safe for concurrent use.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ukanpr/anpr/app"
+	"gocv.io/x/gocv"
 )
 
 // Pipeline turns one camera's frames into sightings: source → reader
@@ -17,7 +18,7 @@ import (
 // the stages and the backpressure on each edge.
 type Pipeline struct {
 	Source  *Source
-	Reader  *Reader
+	Reader  FrameReader
 	Tracker *Tracker
 	// Logger receives processing errors (default slog.Default()).
 	Logger *slog.Logger
@@ -31,6 +32,14 @@ type Pipeline struct {
 	errMu  sync.Mutex
 	runErr error
 }
+
+// FrameReader finds and reads the plates in one frame; *Reader is the real
+// one.
+type FrameReader interface {
+	Read(img gocv.Mat) ([]Plate, error)
+}
+
+var _ FrameReader = (*Reader)(nil)
 
 // PipelineStats counts what a pipeline has done.
 type PipelineStats struct {

@@ -1,8 +1,11 @@
 package vision
 
 import (
+	"errors"
 	"fmt"
 	"image"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/ukanpr/anpr/app"
@@ -92,8 +95,19 @@ func (r *Reader) ReadBoxes(img gocv.Mat, dets []Detection) ([]Plate, error) {
 }
 
 // LoadImage reads an image file as BGR. A missing, empty or undecodable
-// file gives an error naming it.
+// file gives an error naming it that wraps ErrUnreadableImage.
 func LoadImage(path string) (gocv.Mat, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return gocv.Mat{}, fmt.Errorf("image %s: %w (%w)", path, ErrUnreadableImage, err)
+	case fi.IsDir():
+		return gocv.Mat{}, fmt.Errorf("image %s: %w (a directory)", path, ErrUnreadableImage)
+	}
 	m := gocv.IMRead(path, gocv.IMReadColor)
 	if m.Empty() {
 		m.Close()

@@ -77,6 +77,8 @@ type Source struct {
 	// Realtime paces a file at its recorded frame rate, as a camera would
 	// deliver it (the demo drive, the benchmark's latency run).
 	Realtime bool
+	// MaxFrames ends a file after this many frames (0: the whole file).
+	MaxFrames int64
 	// Epoch is the capture time of a file's first frame (default: the Unix
 	// epoch, so replays are deterministic). Frame.Time = Epoch + position.
 	Epoch time.Time
@@ -247,6 +249,9 @@ func (s *Source) runFile(ctx context.Context) error {
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if s.MaxFrames > 0 && seq >= s.MaxFrames {
+			return nil
 		}
 		m := gocv.NewMat()
 		if ok := vc.Read(&m); !ok || m.Empty() {

@@ -1,0 +1,175 @@
+package vision
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ukanpr/anpr/app"
+	"gocv.io/x/gocv"
+)
+
+// scripted stands in for the models (which cannot run before they are
+// trained) behind the same FrameReader interface: it reports the labelled
+// plates of the drive at their true place in each frame, and checks that the
+// frames it is given are real 1280×720 images.
+type scripted struct {
+	t      *testing.T
+	n      int
+	labels []label
+	calls  atomic.Int64
+	delay  time.Duration
+}
+
+func (s *scripted) Read(img gocv.Mat) ([]Plate, error) {
+	i := int(s.calls.Add(1)) - 1
+	if img.Cols() != 1280 || img.Rows() != 720 || img.Empty() {
+		s.t.Errorf("frame %d is %dx%d", i, img.Cols(), img.Rows())
+	}
+	time.Sleep(s.delay)
+	var out []Plate
+	for _, l := range s.labels {
+		if l.readable {
+			out = append(out, plateAt(l.text, 0.95, mapBox(l.box, i, s.n)))
+		}
+	}
+	return out, nil
+}
+
+func driveLabels(t *testing.T, file string) []label {
+	_, labels := dashcam(t)
+	var out []label
+	for _, l := range labels {
+		if l.file == "images/"+file {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestPipelineOneSightingPerPass(t *testing.T) {
+	checkMats(t)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 30
+	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
+	src := NewSource(path, "front")
+	src.Lossless = true
+	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []app.Sighting
+	for s := range p.Sightings() {
+		got = append(got, s)
+	}
+	p.Stop()
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]int{}
+	for _, s := range got {
+		texts[s.Text]++
+		if s.Camera != "front" || len(s.Patch) == 0 || len(s.Overview) == 0 || s.PassID == "" {
+			t.Errorf("sighting %+v incomplete", s.Text)
+		}
+	}
+	if len(got) != 2 || texts["B01XEN"] != 1 || texts["IF10KAX"] != 1 {
+		t.Errorf("sightings %v, want B01XEN and IF10KAX once each", texts)
+	}
+	if st := p.Stats(); st.Frames != n || st.Source.Dropped != 0 || st.Sightings != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestPipelineDropsFramesWhenBehind(t *testing.T) {
+	checkMats(t)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
+	path := writeDrive(t, t.TempDir(), "images/"+file, n, 100)
+	src := NewSource(path, "rear")
+	src.Realtime = true // 100 frames/s like a camera; the reader takes 30 ms a frame
+	r := &scripted{t: t, n: n, labels: driveLabels(t, file), delay: 30 * time.Millisecond}
+	p := &Pipeline{Source: src, Reader: r, Tracker: NewTracker("rear", RegionAny)}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range p.Sightings() {
+	}
+	p.Stop()
+	st := p.Stats()
+	if st.Source.Dropped == 0 || st.Frames+st.Source.Dropped != st.Source.Captured || st.Source.Captured != n {
+		t.Errorf("stats %+v: want frames dropped, processed + dropped = captured = %d", st, n)
+	}
+}
+
+func TestPipelineStopDeliversOpenPasses(t *testing.T) {
+	checkMats(t)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 60
+	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
+	src := NewSource(path, "front")
+	src.Realtime = true
+	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
+	p.Tracker.EarlyFrames = 0 // passes are reported only when they end
+	p.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // about 10 frames
+	done := make(chan struct{})
+	go func() { p.Stop(); close(done) }()
+	var got int
+	for range p.Sightings() {
+		got++
+	}
+	<-done
+	if got != 2 {
+		t.Errorf("%d sightings after Stop, want the 2 open passes", got)
+	}
+	if st := p.Stats(); st.Frames >= n {
+		t.Errorf("processed all %d frames: Stop did not stop capture", st.Frames)
+	}
+}
+
+func TestPipelineCancelAbandons(t *testing.T) {
+	checkMats(t)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
+	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
+	src := NewSource(path, "front")
+	src.Realtime = true
+	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel() // nobody reads Sightings: cancel must still end everything
+	p.Stop()
+	for range p.Sightings() {
+	}
+}
+
+// TestPipelineReadsDashcamDrive runs the real models over a video made from
+// a real dash-cam frame: the two readable plates must each be read exactly
+// once, and nothing else.
+func TestPipelineReadsDashcamDrive(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 25
+	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
+	src := NewSource(path, "front")
+	src.Lossless = true
+	p := NewPipeline(src, m, RegionAny)
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]int{}
+	for s := range p.Sightings() {
+		texts[s.Text]++
+		t.Logf("read %s %.2f over %d frames, candidates %v", s.Text, s.Confidence, s.Frames, s.Candidates)
+	}
+	p.Stop()
+	if texts["B01XEN"] != 1 || texts["IF10KAX"] != 1 || len(texts) != 2 {
+		t.Errorf("reads %v, want B01XEN and IF10KAX once each", texts)
+	}
+}

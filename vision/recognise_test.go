@@ -1,0 +1,116 @@
+package vision
+
+import (
+	"image"
+	"os"
+	"testing"
+
+	"gocv.io/x/gocv"
+)
+
+func TestCropBox(t *testing.T) {
+	frame := image.Rect(0, 0, 1280, 720)
+	for _, tc := range []struct {
+		box, want image.Rectangle
+	}{
+		{image.Rect(100, 100, 200, 120), image.Rect(92, 97, 208, 123)},
+		{image.Rect(0, 700, 100, 720), image.Rect(0, 697, 108, 720)}, // clamped
+	} {
+		if got := CropBox(tc.box, frame); got != tc.want {
+			t.Errorf("CropBox(%v) = %v, want %v", tc.box, got, tc.want)
+		}
+	}
+}
+
+func TestReaderInputTwoLine(t *testing.T) {
+	checkMats(t)
+	// A square "plate": top half black, bottom half white. Laid side by side
+	// the input's left half must be dark and its right half light.
+	img := gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	bottom := img.Region(image.Rect(0, 50, 100, 100))
+	bottom.SetTo(gocv.NewScalar(255, 255, 255, 0))
+	bottom.Close()
+	in, err := readerInput(img, image.Rect(0, 0, 100, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if in.Cols() != recW || in.Rows() != recH || in.Channels() != 1 {
+		t.Fatalf("input %dx%dx%d, want %dx%dx1", in.Cols(), in.Rows(), in.Channels(), recW, recH)
+	}
+	left := in.Region(image.Rect(0, 0, recW/2-2, recH))
+	right := in.Region(image.Rect(recW/2+2, 0, recW, recH))
+	defer left.Close()
+	defer right.Close()
+	if l, r := left.Mean().Val1, right.Mean().Val1; l > 5 || r < 250 {
+		t.Errorf("left mean %.0f, right mean %.0f: want the top half left of the bottom half", l, r)
+	}
+
+	// A wide plate stays one line: top dark, bottom light.
+	wide := gocv.NewMatWithSize(40, 200, gocv.MatTypeCV8UC3)
+	defer wide.Close()
+	wb := wide.Region(image.Rect(0, 20, 200, 40))
+	wb.SetTo(gocv.NewScalar(255, 255, 255, 0))
+	wb.Close()
+	in2, err := readerInput(wide, image.Rect(0, 0, 200, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in2.Close()
+	top := in2.Region(image.Rect(0, 0, recW, recH/2-2))
+	defer top.Close()
+	if m := top.Mean().Val1; m > 5 {
+		t.Errorf("single-line input top mean %.0f, want dark", m)
+	}
+}
+
+// TestRecogniserReadsDashcam reads the labelled readable plates of the
+// vendored frames at their labelled boxes.
+func TestRecogniserReadsDashcam(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	dir, labels := dashcam(t)
+	var n, exact int
+	for _, l := range labels {
+		if !l.readable {
+			continue
+		}
+		img, err := LoadImage(dir + "/" + l.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := m.Recogniser.Read(img, []image.Rectangle{l.box})
+		img.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rs[0]
+		if len(r.CharConf) != len(r.Text) || len(r.Candidates) == 0 || r.Candidates[0].Text != r.Text {
+			t.Errorf("%s: malformed reading %+v", l.text, r)
+		}
+		n++
+		if r.Text == l.text {
+			exact++
+		} else {
+			t.Logf("%s (%d px) read as %s %.2f", l.text, l.box.Dx(), r.Text, r.Confidence)
+		}
+	}
+	t.Logf("%d of %d read exactly", exact, n)
+	if exact*10 < n*7 {
+		t.Errorf("%d of %d plates read exactly, want at least 70%%", exact, n)
+	}
+}
+
+func TestLoadImageErrors(t *testing.T) {
+	checkMats(t)
+	dir := t.TempDir()
+	bad := dir + "/bad.jpg"
+	os.WriteFile(bad, []byte("not a jpeg"), 0o644)
+	for _, p := range []string{dir + "/missing.jpg", bad, dir} {
+		if m, err := LoadImage(p); err == nil {
+			m.Close()
+			t.Errorf("LoadImage(%s) succeeded", p)
+		}
+	}
+}
