@@ -104,12 +104,14 @@ type ProbeFunc func(ctx context.Context) []PartStatus
 // Probe calls f.
 func (f ProbeFunc) Probe(ctx context.Context) []PartStatus { return f(ctx) }
 
-// PendingHit is a hit waiting for the officer to acknowledge it.
+// PendingHit is a hit waiting for the officer's decision. Acknowledge
+// silences it (Acknowledged); Decide removes it.
 type PendingHit struct {
-	Read   Read
-	Hit    Hit    // covert matches included; show Visible()
-	Alert  *Alert // nil when the policy kept it silent (same VRM lately)
-	Raised time.Time
+	Read         Read
+	Hit          Hit    // covert matches included; show Visible()
+	Alert        *Alert // nil when the policy kept it silent (same VRM lately)
+	Raised       time.Time
+	Acknowledged bool
 }
 
 // Visible returns the matches the officer may see.
@@ -505,7 +507,7 @@ func (e *Engine) raise(r Read, hit *Hit, typ EventType) {
 		}
 		e.mu.Lock()
 		if p, ok := e.pending[r.ID]; ok {
-			p.Hit = *hit
+			p.Hit, p.Acknowledged = *hit, false
 		} else {
 			e.pending[r.ID] = &PendingHit{Read: r, Hit: *hit, Alert: a, Raised: e.now()}
 		}
@@ -522,8 +524,9 @@ func (e *Engine) raise(r Read, hit *Hit, typ EventType) {
 	}
 }
 
-// Pending returns the hits waiting for the officer, most urgent first, then
-// oldest first. A subscriber that lagged rebuilds its hit screens from it.
+// Pending returns the hits waiting for the officer's decision, most urgent
+// first, then oldest first. A subscriber that lagged rebuilds its hit
+// screens from it.
 func (e *Engine) Pending() []PendingHit {
 	e.init()
 	e.mu.Lock()
@@ -542,13 +545,16 @@ func (e *Engine) Pending() []PendingHit {
 }
 
 // Acknowledge records that the officer has seen the hit on readID: its
-// repeats stop and it leaves Pending. It returns ErrNoHit when no hit on
-// readID is waiting.
+// repeats stop and it stays in Pending, acknowledged, until Decide. It
+// returns ErrNoHit when no hit on readID is waiting; acknowledging twice is
+// fine.
 func (e *Engine) Acknowledge(readID string) error {
 	e.init()
 	e.mu.Lock()
-	_, ok := e.pending[readID]
-	delete(e.pending, readID)
+	p, ok := e.pending[readID]
+	if ok {
+		p.Acknowledged = true
+	}
 	e.mu.Unlock()
 	e.Alerts.Ack(readID)
 	if !ok {
@@ -579,8 +585,8 @@ func (e *Engine) Officer() Officer {
 	return e.officer
 }
 
-// Decide validates and stores the officer's decision on a hit and
-// acknowledges the hit. An empty Officer or Time is filled with the officer
+// Decide validates and stores the officer's decision on a hit; the hit stops
+// alerting and leaves Pending. An empty Officer or Time is filled with the officer
 // logged on and Now.
 func (e *Engine) Decide(ctx context.Context, d Decision) error {
 	e.init()
@@ -599,7 +605,10 @@ func (e *Engine) Decide(ctx context.Context, d Decision) error {
 	if err := e.Decisions.SaveDecision(ctx, d); err != nil {
 		return fmt.Errorf("decide on %s: %w", d.ReadID, err)
 	}
-	_ = e.Acknowledge(d.ReadID) // already acknowledged is fine
+	e.mu.Lock()
+	delete(e.pending, d.ReadID)
+	e.mu.Unlock()
+	e.Alerts.Ack(d.ReadID)
 	e.publish(Event{Type: EventDecision, ReadID: d.ReadID, Decision: &d})
 	return nil
 }
@@ -777,7 +786,7 @@ func (e *Engine) raisePast(r Read, stored Hit, fresh []Match) {
 		}
 		e.mu.Lock()
 		if p, ok := e.pending[r.ID]; ok {
-			p.Hit = stored
+			p.Hit, p.Acknowledged = stored, false // a new entry: the officer must look again
 		} else {
 			e.pending[r.ID] = &PendingHit{Read: r, Hit: stored, Alert: a, Raised: e.now()}
 		}
