@@ -84,16 +84,21 @@ func nmeaOnly(b []byte) []byte {
 	return out
 }
 
-// immediate is an After that never waits, recording the backoffs asked for.
+// immediate is an After that does not wait the first limit times (then
+// waits forever), recording the backoffs asked for.
 type immediate struct {
 	mu    sync.Mutex
+	limit int
 	waits []time.Duration
 }
 
 func (i *immediate) after(d time.Duration) <-chan time.Time {
 	i.mu.Lock()
+	defer i.mu.Unlock()
 	i.waits = append(i.waits, d)
-	i.mu.Unlock()
+	if len(i.waits) > i.limit {
+		return nil
+	}
 	c := make(chan time.Time, 1)
 	c <- time.Time{}
 	return c
@@ -172,28 +177,31 @@ func TestFeedTCPReconnects(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if i < 2 {
-				c.Close() // two hang-ups before any data
-				continue
+			if i == 2 { // two hang-ups before the data, hang-ups after
+				c.Write(data)
 			}
-			c.Write(data)
 			c.Close()
 		}
 	}()
 	ev := newEvents()
-	var wait immediate
+	wait := immediate{limit: 3}
 	tr := &Tracker{MinDate: GPSEpoch}
 	f := &Feed{Source: &TCP{Addr: ln.Addr().String()}, Tracker: tr, OnEvent: ev.on, After: wait.after, Logger: quiet,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second}
 	f.Start(context.Background())
 	ev.wait(t, StateReceiving)
 	ev.wait(t, StateLost)
+	for wait.mu.Lock(); len(wait.waits) < 4; wait.mu.Lock() {
+		wait.mu.Unlock()
+		ev.wait(t, StateLost)
+	}
+	wait.mu.Unlock()
 	f.Stop()
 	wait.mu.Lock()
 	got := append([]time.Duration(nil), wait.waits...)
 	wait.mu.Unlock()
-	if len(got) < 3 || got[0] != time.Second || got[1] != 2*time.Second || got[2] != time.Second {
-		t.Errorf("backoffs %v, want 1s 2s (two refusals) then 1s (after data)", got)
+	if len(got) != 4 || got[0] != time.Second || got[1] != 2*time.Second || got[2] != time.Second || got[3] != 2*time.Second {
+		t.Errorf("backoffs %v, want 1s 2s (two hang-ups), 1s (after data), 2s", got)
 	}
 	if st := f.Stats(); st.BadChecksum != 1 || st.Proprietary == 0 {
 		t.Errorf("stats %s; want the capture's one bad checksum counted", st)

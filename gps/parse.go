@@ -207,6 +207,10 @@ func setPos(rep *Report, lat, lon float64) {
 	rep.HasPos, rep.Lat, rep.Lon = true, lat, lon
 }
 
+// maxDMDigits bounds the integer part of ddmm/dddmm: five digits covers
+// every longitude and the 36000/72000 placeholders.
+const maxDMDigits = 5
+
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // parseDM parses [d]ddmm.mmmm into degrees. The minutes are rebuilt from
@@ -221,11 +225,8 @@ func parseDM(b []byte) (float64, error) {
 	i := 0
 	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
 		ip = ip*10 + uint64(b[i]-'0')
-		if ip > 1e9 {
-			return 0, ErrMalformed
-		}
 	}
-	if i == 0 {
+	if i == 0 || i > maxDMDigits {
 		return 0, ErrMalformed
 	}
 	var frac uint64
@@ -365,8 +366,11 @@ func optFloat(b []byte) (float64, error) {
 	return v, nil
 }
 
+// maxCount bounds a satellite count.
+const maxCount = 999999
+
 func parseUint(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 6 {
+	if len(b) == 0 || len(b) > 18 {
 		return 0, false
 	}
 	n := 0
@@ -376,5 +380,5 @@ func parseUint(b []byte) (int, bool) {
 		}
 		n = n*10 + int(c-'0')
 	}
-	return n, true
+	return n, n <= maxCount
 }

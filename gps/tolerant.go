@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	nmea "github.com/adrianmo/go-nmea"
@@ -76,6 +77,9 @@ func parseRMC(s nmea.BaseSentence) (nmea.Sentence, error) {
 	r.reset(TypeRMC, talkerOf(s))
 	tod(p, r, 0)
 	valid := p.EnumString(1, "validity", nmea.ValidRMC, nmea.InvalidRMC)
+	if valid == "" && p.Err() == nil {
+		p.SetErr("validity", "")
+	}
 	latLon(p, r, 2, 3, 4, 5)
 	r.SpeedMPS = nullFloat(p, 6, "speed") * knotMPS
 	r.CourseDeg = nullFloat(p, 7, "course")
@@ -109,12 +113,7 @@ func parseGGA(s nmea.BaseSentence) (nmea.Sentence, error) {
 			r.Status = ggaStatus(q[0])
 		}
 	}
-	if n := p.NullInt64(6, "number of satellites"); n.Valid {
-		if n.Value < 0 || n.Value > 999999 {
-			p.SetErr("number of satellites", p.Fields[6])
-		}
-		r.Sats = int(n.Value)
-	}
+	r.Sats = count(p, 6, "number of satellites")
 	r.HDOP = nullFloat(p, 7, "hdop")
 	r.AltM = nullFloat(p, 8, "altitude")
 	if p.Err() != nil {
@@ -128,8 +127,8 @@ func parseGSA(s nmea.BaseSentence) (nmea.Sentence, error) {
 	m := gsa{BaseSentence: s}
 	r := &m.rep
 	r.reset(TypeGSA, talkerOf(s))
-	if f := p.String(1, "fix type"); f != "" {
-		r.GSAFix = int(p.EnumString(1, "fix type", nmea.FixNone, nmea.Fix2D, nmea.Fix3D)[0] - '0')
+	if v := p.EnumString(1, "fix type", nmea.FixNone, nmea.Fix2D, nmea.Fix3D); v != "" {
+		r.GSAFix = int(v[0] - '0')
 	}
 	for i := 2; i < 14; i++ {
 		if p.String(i, "satellite in use") != "" {
@@ -159,12 +158,7 @@ func parseGNS(s nmea.BaseSentence) (nmea.Sentence, error) {
 		}
 		r.Status = modeStatus(mode)
 	}
-	if n := p.NullInt64(6, "SVs"); n.Valid {
-		if n.Value < 0 || n.Value > 999999 {
-			p.SetErr("SVs", p.Fields[6])
-		}
-		r.Sats = int(n.Value)
-	}
+	r.Sats = count(p, 6, "SVs")
 	r.HDOP = nullFloat(p, 7, "HDOP")
 	r.AltM = nullFloat(p, 8, "altitude")
 	if p.Err() != nil {
@@ -235,7 +229,7 @@ func latLon(p *nmea.Parser, r *Report, i, ni, j, ej int) {
 		p.SetErr("longitude", lon)
 		return
 	}
-	if minutesOutOfRange(la) || minutesOutOfRange(lo) {
+	if minutesOutOfRange(lat) || minutesOutOfRange(lon) {
 		p.SetErr("position", lat+","+lon)
 		return
 	}
@@ -247,15 +241,20 @@ func latLon(p *nmea.Parser, r *Report, i, ni, j, ej int) {
 	p.SetErr("hemisphere", ns+ew)
 }
 
-// minutesOutOfRange catches ddmm.mmmm values whose minutes are 60 or more.
-func minutesOutOfRange(deg float64) bool {
-	deg = math.Abs(deg)
-	return (deg-math.Floor(deg))*60 >= 60-1e-9
+// minutesOutOfRange catches ddmm.mmmm values whose minutes are 60 or more,
+// which go-nmea would silently carry into the degrees.
+func minutesOutOfRange(s string) bool {
+	v, err := strconv.ParseFloat(s, 64)
+	return err != nil || math.Mod(v, 100) >= 60
 }
 
-// plainNumber accepts what parseDM accepts: digits[.digits].
+// plainNumber accepts what parseDM accepts: digits[.digits], at most
+// maxDMDigits before the point.
 func plainNumber(s string) bool {
 	if s == "" || s[0] < '0' || s[0] > '9' {
+		return false
+	}
+	if i := strings.IndexByte(s, '.'); i > maxDMDigits || (i < 0 && len(s) > maxDMDigits) {
 		return false
 	}
 	if _, err := strconv.ParseFloat(s, 64); err != nil {
@@ -272,6 +271,21 @@ func plainNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// count reads a satellite count: plain digits (no sign), at most maxCount;
+// -1 when empty.
+func count(p *nmea.Parser, i int, ctx string) int {
+	s := p.String(i, ctx)
+	if p.Err() != nil || s == "" {
+		return -1
+	}
+	n := p.NullInt64(i, ctx)
+	if strings.Trim(s, "0123456789") != "" || len(s) > 18 || n.Value > maxCount {
+		p.SetErr(ctx, s)
+		return -1
+	}
+	return int(n.Value)
 }
 
 func nullFloat(p *nmea.Parser, i int, ctx string) float64 {
