@@ -1,0 +1,38 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestBenchUsage(t *testing.T) {
+	if _, stderr, code := run(t, "bench", "--frames", "-1"); code != 2 || !strings.Contains(stderr, "--frames") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
+
+// TestBenchRuns runs a short benchmark on a synthesised video.
+func TestBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the benchmark takes a while")
+	}
+	margs := modelArgs(t)
+	stdout, stderr, code := run(t, append([]string{"bench", "--frames", "20", "--json", "--region", "any"}, margs...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3 runs:\n%s", len(lines), stdout)
+	}
+	for _, l := range lines {
+		var r benchJSON
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Frames == 0 || r.FPS <= 0 || r.RSSPeakMB <= 0 {
+			t.Errorf("run %+v", r)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ukanpr/anpr/app"
+	"github.com/ukanpr/anpr/vision"
+)
+
+func init() {
+	register(command{name: "read", summary: "recognise plates in still images", run: runRead})
+}
+
+const readUsage = `read [--region gb|any] [--json] IMAGE...
+
+Finds and reads the number plates in each image. --region gb (the default)
+applies the UK registration rules: look-alike characters are repaired into
+valid UK marks and valid marks are preferred; a foreign plate is still read,
+with format "unknown". --region any reads any Latin letter/digit plate as
+the model reads it.
+
+With --json, one object per image:
+  {"file":…, "ms":…, "plates":[{"text":…, "confidence":…, "box":[x,y,w,h],
+   "format":…, "candidates":[{"text":…, "confidence":…}]}]}
+An unreadable image is reported on stderr and the others are still read;
+the exit status is then 2.`
+
+// visionFlags are the options read, eval and bench share.
+type visionFlags struct {
+	region  string
+	models  string
+	threads int
+}
+
+func (v *visionFlags) add(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+}, withRegion bool) {
+	if withRegion {
+		fs.StringVar(&v.region, "region", "gb", "registration rules: gb (UK) or any")
+	}
+	fs.StringVar(&v.models, "models", "", "load the ONNX models from this `DIR` instead of the ones built in")
+	fs.IntVar(&v.threads, "threads", 0, "OpenCV worker threads (0: one per CPU)")
+}
+
+// open checks the flags and loads the models.
+func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
+	var region vision.Region
+	if v.region != "" {
+		r, err := vision.ParseRegion(v.region)
+		if err != nil {
+			return nil, "", badUsage("--region: %v", err)
+		}
+		region = r
+	}
+	if v.threads < 0 {
+		return nil, "", badUsage("--threads %d: want 0 or more", v.threads)
+	}
+	vision.SetThreads(v.threads)
+	m, err := vision.LoadModels(v.models)
+	if err != nil {
+		return nil, "", fmt.Errorf("load models: %w", err)
+	}
+	return m, region, nil
+}
+
+// plateJSON is one plate of `anpr read --json`, as DESIGN.md gives it.
+type plateJSON struct {
+	Text       string          `json:"text"`
+	Confidence float64         `json:"confidence"`
+	Box        [4]int          `json:"box"`
+	Format     app.Format      `json:"format"`
+	Candidates []app.Candidate `json:"candidates"`
+}
+
+// imageJSON is one line of `anpr read --json`.
+type imageJSON struct {
+	File   string      `json:"file"`
+	MS     float64     `json:"ms"`
+	Plates []plateJSON `json:"plates"`
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+func toPlateJSON(p vision.Plate) plateJSON {
+	cands := make([]app.Candidate, len(p.Candidates))
+	for i, c := range p.Candidates {
+		cands[i] = app.Candidate{Text: c.Text, Confidence: round(c.Confidence, 4)}
+	}
+	return plateJSON{
+		Text: p.Text, Confidence: round(p.Confidence, 4), Format: p.Format, Candidates: cands,
+		Box: [4]int{p.Box.Min.X, p.Box.Min.Y, p.Box.Dx(), p.Box.Dy()},
+	}
+}
+
+func runRead(ctx context.Context, m *Main, args []string) error {
+	fs := newFlags("read", readUsage, m.Stdout)
+	var vf visionFlags
+	vf.add(fs, true)
+	asJSON := fs.Bool("json", false, "one JSON object per image")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return badUsage("want at least one IMAGE")
+	}
+	models, region, err := vf.open()
+	if err != nil {
+		return err
+	}
+	defer models.Close()
+	reader := vision.NewReader(models, region)
+
+	var bad []string
+	for _, path := range fs.Args() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		res, err := readImage(reader, path)
+		if err != nil {
+			if !errors.Is(err, vision.ErrUnreadableImage) {
+				return err
+			}
+			fmt.Fprintf(m.Stderr, "anpr read: %s.\n", err)
+			bad = append(bad, path)
+			continue
+		}
+		if *asJSON {
+			if err := json.NewEncoder(m.Stdout).Encode(res); err != nil {
+				return err
+			}
+			continue
+		}
+		writeReadText(m.Stdout, res)
+	}
+	if len(bad) > 0 {
+		return badUsage("%d of %d images could not be read: %s", len(bad), fs.NArg(), strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+func readImage(reader *vision.Reader, path string) (imageJSON, error) {
+	img, err := vision.LoadImage(path)
+	if err != nil {
+		return imageJSON{}, err
+	}
+	defer img.Close()
+	start := time.Now()
+	plates, err := reader.Read(img)
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		return imageJSON{}, fmt.Errorf("image %s: %w", path, err)
+	}
+	res := imageJSON{File: path, MS: round(ms, 1), Plates: make([]plateJSON, 0, len(plates))}
+	for _, p := range plates {
+		res.Plates = append(res.Plates, toPlateJSON(p))
+	}
+	return res, nil
+}
+
+func writeReadText(w io.Writer, res imageJSON) {
+	if len(res.Plates) == 0 {
+		fmt.Fprintf(w, "%s: no plate found (%.0f ms)\n", res.File, res.MS)
+		return
+	}
+	for _, p := range res.Plates {
+		fmt.Fprintf(w, "%s: %-8s %.2f  %-11s at %d,%d %dx%d", res.File, p.Text, p.Confidence, p.Format,
+			p.Box[0], p.Box[1], p.Box[2], p.Box[3])
+		if len(p.Candidates) > 1 {
+			alts := make([]string, 0, len(p.Candidates)-1)
+			for _, c := range p.Candidates[1:] {
+				alts = append(alts, fmt.Sprintf("%s %.2f", c.Text, c.Confidence))
+			}
+			fmt.Fprintf(w, "  (or %s)", strings.Join(alts, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ukanpr/anpr/assets"
+	"github.com/ukanpr/anpr/vision"
+)
+
+// run runs the command line args and returns stdout, stderr and the status.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
+	code := m.Run(context.Background(), args)
+	return out.String(), errb.String(), code
+}
+
+// modelArgs returns the --models flag for $ANPR_MODELS, and skips the test
+// while the models have not been trained and committed.
+func modelArgs(t *testing.T) []string {
+	t.Helper()
+	dir := os.Getenv("ANPR_MODELS")
+	m, err := vision.LoadModels(dir)
+	if errors.Is(err, assets.ErrNoModel) {
+		t.Skipf("model not committed yet: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if dir == "" {
+		return nil
+	}
+	return []string{"--models", dir}
+}
+
+var dashcamDir = filepath.Join("..", "..", "testdata", "dashcam")
+
+func TestReadUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no images", []string{"read"}, "want at least one IMAGE"},
+		{"bad region", []string{"read", "--region", "eu", "x.jpg"}, `region "eu" is not one of gb, any`},
+		{"unknown flag", []string{"read", "--colour", "x.jpg"}, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadJSON(t *testing.T) {
+	margs := modelArgs(t)
+	imgs, _ := filepath.Glob(filepath.Join(dashcamDir, "images", "*.jpg"))
+	bad := filepath.Join(t.TempDir(), "corrupt.jpg")
+	os.WriteFile(bad, []byte("\xff\xd8 not really a jpeg"), 0o644)
+	args := append(append([]string{"read", "--region", "any", "--json"}, margs...), imgs[0], bad, imgs[1])
+	stdout, stderr, code := run(t, args...)
+	if code != 2 || !strings.Contains(stderr, bad) {
+		t.Errorf("exit %d, stderr %q: want 2 naming %s", code, stderr, bad)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 good images:\n%s", len(lines), stdout)
+	}
+	for i, l := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v["file"] != []string{imgs[0], imgs[1]}[i] {
+			t.Errorf("line %d file %v", i, v["file"])
+		}
+		if _, ok := v["ms"].(float64); !ok {
+			t.Errorf("line %d: no ms", i)
+		}
+		plates, ok := v["plates"].([]any)
+		if !ok {
+			t.Fatalf("line %d: plates %v", i, v["plates"])
+		}
+		for _, p := range plates {
+			pm := p.(map[string]any)
+			box, _ := pm["box"].([]any)
+			cands, _ := pm["candidates"].([]any)
+			if _, ok := pm["text"].(string); !ok || len(box) != 4 || len(cands) == 0 || pm["format"] == nil || pm["confidence"] == nil {
+				t.Errorf("plate %v lacks a field of DESIGN.md's shape", pm)
+			}
+			if c0 := cands[0].(map[string]any); c0["text"] != pm["text"] {
+				t.Errorf("first candidate %v is not the text %v", c0, pm["text"])
+			}
+		}
+	}
+}
+
+func TestReadText(t *testing.T) {
+	margs := modelArgs(t)
+	img := filepath.Join(dashcamDir, "images", "valid_dayride_type1_001.mp4_t_1198.jpg")
+	stdout, stderr, code := run(t, append(append([]string{"read"}, margs...), img)...)
+	if code != 0 || !strings.HasPrefix(stdout, img+": ") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
