@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ukanpr/anpr/app"
 	"github.com/ukanpr/anpr/app/vrm"
@@ -134,6 +136,11 @@ func (b *Builder) Grow(n int) {
 // or vrm.NormalizePattern when they hold a wildcard); values that are empty
 // once normalised are skipped and counted.
 func (b *Builder) Add(id int64, mark string) {
+	if k, ok := pack(mark); ok { // already normalised: the common case
+		b.keys = append(b.keys, k)
+		b.ids = append(b.ids, id)
+		return
+	}
 	if vrm.IsPattern(mark) {
 		p := vrm.NormalizePattern(mark)
 		if strings.Trim(p, "*?") == "" {
@@ -196,34 +203,28 @@ func (b *Builder) Index() *Index {
 	}
 	next = nil
 
-	// Sort each bucket by (folded key, key, id).
-	type item struct {
-		fold, key uint64
-		id        int64
+	// Sort each bucket by (folded key, key, id), the buckets split among
+	// the CPUs in ranges of about equal size.
+	workers := runtime.GOMAXPROCS(0)
+	if len(keys) < 1<<16 {
+		workers = 1
 	}
-	var tmp []item
-	for bk := 0; bk < numBuckets; bk++ {
-		lo, hi := int(bucket[bk]), int(bucket[bk+1])
-		if hi-lo < 2 {
-			continue
+	var wg sync.WaitGroup
+	from := 0
+	for w := 1; w <= workers; w++ {
+		to := from
+		target := uint32(uint64(len(keys)) * uint64(w) / uint64(workers))
+		for to < numBuckets && bucket[to] < target {
+			to++
 		}
-		tmp = tmp[:0]
-		for i := lo; i < hi; i++ {
-			tmp = append(tmp, item{foldKey(keys[i]), keys[i], ids[i]})
+		if w == workers {
+			to = numBuckets
 		}
-		slices.SortFunc(tmp, func(a, b item) int {
-			switch {
-			case a.fold != b.fold:
-				return cmpU64(a.fold, b.fold)
-			case a.key != b.key:
-				return cmpU64(a.key, b.key)
-			}
-			return cmpI64(a.id, b.id)
-		})
-		for i, it := range tmp {
-			keys[lo+i], ids[lo+i] = it.key, it.id
-		}
+		lo := from
+		wg.Go(func() { sortBuckets(keys, ids, bucket, lo, to) })
+		from = to
 	}
+	wg.Wait()
 
 	if cap(keys)-len(keys) > len(keys)/16 {
 		keys = slices.Clone(keys) // drop append's spare capacity
@@ -246,6 +247,37 @@ func (b *Builder) Index() *Index {
 	}
 	b.long, b.patterns = nil, nil
 	return x
+}
+
+// sortBuckets sorts buckets from…to-1 by (folded key, key, id).
+func sortBuckets(keys []uint64, ids []int64, bucket []uint32, from, to int) {
+	type item struct {
+		fold, key uint64
+		id        int64
+	}
+	var tmp []item
+	for bk := from; bk < to; bk++ {
+		lo, hi := int(bucket[bk]), int(bucket[bk+1])
+		if hi-lo < 2 {
+			continue
+		}
+		tmp = tmp[:0]
+		for i := lo; i < hi; i++ {
+			tmp = append(tmp, item{foldKey(keys[i]), keys[i], ids[i]})
+		}
+		slices.SortFunc(tmp, func(a, b item) int {
+			switch {
+			case a.fold != b.fold:
+				return cmpU64(a.fold, b.fold)
+			case a.key != b.key:
+				return cmpU64(a.key, b.key)
+			}
+			return cmpI64(a.id, b.id)
+		})
+		for i, it := range tmp {
+			keys[lo+i], ids[lo+i] = it.key, it.id
+		}
+	}
 }
 
 func cmpU64(a, b uint64) int {

@@ -497,3 +497,36 @@ func TestReloadAtomic(t *testing.T) {
 		t.Errorf("generation = %d, want 50", m.Generation())
 	}
 }
+
+// TestIndexOrder checks the invariants lookups rely on over an index large
+// enough to be sorted in parallel.
+func TestIndexOrder(t *testing.T) {
+	g := NewGenerator(5, t0)
+	var b Builder
+	const n = 200_000
+	for i := range int64(n) {
+		b.Add(i+1, g.Mark(i))
+	}
+	x := b.Index()
+	if len(x.keys) != n || x.bucket[numBuckets] != n {
+		t.Fatalf("%d keys, bucket table ends at %d", len(x.keys), x.bucket[numBuckets])
+	}
+	for i := range x.keys {
+		f := foldKey(x.keys[i])
+		bk := bucketOf(f)
+		if uint32(i) < x.bucket[bk] || uint32(i) >= x.bucket[bk+1] {
+			t.Fatalf("key %d (%s) outside its bucket %d", i, unpack(x.keys[i]), bk)
+		}
+		if i > 0 {
+			pf, pk := foldKey(x.keys[i-1]), x.keys[i-1]
+			if pf > f || pf == f && pk > x.keys[i] {
+				t.Fatalf("keys %d and %d out of order: %s %s", i-1, i, unpack(pk), unpack(x.keys[i]))
+			}
+		}
+	}
+	for i := int64(0); i < n; i += 997 {
+		if ids := x.Candidates(cands(g.Mark(i))); !slices.Contains(ids, i+1) {
+			t.Fatalf("mark %d (%s) not found: %v", i, g.Mark(i), ids)
+		}
+	}
+}

@@ -208,5 +208,10 @@ func parse(s string, pattern bool) (string, error) {
 
 // IsPattern reports whether a normalised value contains a wildcard.
 func IsPattern(s string) bool {
-	return strings.ContainsAny(s, "*?")
+	for i := 0; i < len(s); i++ {
+		if s[i] == '*' || s[i] == '?' {
+			return true
+		}
+	}
+	return false
 }
