@@ -1,8 +1,10 @@
 package hotlist
 
 import (
+	"bytes"
 	"context"
 	"flag"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -263,4 +265,37 @@ func TestGeneratedReadsHitTheList(t *testing.T) {
 	if kinds[app.MatchExact] == 0 || kinds[app.MatchLookalike] == 0 {
 		t.Errorf("kinds %v: want exact and look-alike hits", kinds)
 	}
+}
+
+// BenchmarkReader measures parsing a generated hot-list CSV (every column
+// filled), the first stage of an import.
+func BenchmarkReader(b *testing.B) {
+	var buf bytes.Buffer
+	const rows = 100_000
+	if err := NewGenerator(1, benchNow).WriteCSV(&buf, rows, 0); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r, err := NewReader(bytes.NewReader(data), ReaderOptions{List: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != rows {
+			b.Fatalf("%d rows, want %d", n, rows)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }

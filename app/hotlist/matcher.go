@@ -127,6 +127,22 @@ func (m *Matcher) reload(ctx context.Context, snapErr error) error {
 	return nil
 }
 
+// Refresh reloads the index when the source's generation differs from the
+// one in use, and reports whether it did; for callers that poll.
+func (m *Matcher) Refresh(ctx context.Context) (bool, error) {
+	gen, err := m.src.HotlistGeneration(ctx)
+	if err != nil {
+		return false, fmt.Errorf("refresh hot-list matcher: %w", err)
+	}
+	if gen == m.Generation() {
+		return false, nil
+	}
+	if err := m.Reload(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // Info says how the index in use was obtained.
 func (m *Matcher) Info() LoadInfo { return m.idx.Load().info }
 

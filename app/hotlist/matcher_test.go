@@ -265,6 +265,24 @@ func TestIDsBeyond32Bits(t *testing.T) {
 	}
 }
 
+func TestRefresh(t *testing.T) {
+	src := &memSource{entries: []app.HotlistEntry{entry(1, "AB12CDE", 5)}}
+	m, err := Open(context.Background(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if did, err := m.Refresh(context.Background()); did || err != nil || src.keys.Load() != 1 {
+		t.Fatalf("Refresh with no change = %v, %v after %d key scans", did, err, src.keys.Load())
+	}
+	src.set([]app.HotlistEntry{entry(2, "BD51SMR", 5)})
+	if did, err := m.Refresh(context.Background()); !did || err != nil {
+		t.Fatalf("Refresh after a change = %v, %v", did, err)
+	}
+	if ms, _ := m.Match(cands("BD51SMR"), t0); len(ms) != 1 || m.Generation() != 1 {
+		t.Errorf("after refresh: %+v at generation %d", reduce(ms), m.Generation())
+	}
+}
+
 func TestMatchStaleIndexJudgesCurrentEntry(t *testing.T) {
 	src := &memSource{entries: []app.HotlistEntry{entry(1, "AB12CDE", 5)}}
 	m, err := Open(context.Background(), src, "")
