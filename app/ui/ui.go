@@ -158,6 +158,21 @@ func (u *UI) Show(s Screen) {
 	u.update()
 }
 
+// ScreenHit names the hit screen for Object.
+const ScreenHit Screen = "hit"
+
+// Object returns the canvas object of a screen (ScreenHit: the hit
+// screen), for tests and screenshots.
+func (u *UI) Object(s Screen) fyne.CanvasObject {
+	if s == ScreenHit {
+		return u.hit.object
+	}
+	return u.screens[s]
+}
+
+// HitShown reports whether the hit screen is up.
+func (u *UI) HitShown() bool { return u.hit.object.Visible() }
+
 // Shown returns the screen on view under any hit screen.
 func (u *UI) Shown() Screen { return u.shown }
 
