@@ -62,16 +62,28 @@ type beam struct {
 func (b beam) total() float64 { return b.pb + b.pnb }
 
 // beamDecode runs a CTC prefix beam search of the given width and returns up
-// to topN distinct texts with their probabilities, best first. Classes below
-// a small probability at a frame are skipped: they cannot change the top few.
+// to topN distinct texts with their probabilities, best first. At each frame
+// only the few likeliest characters extend the beams.
 func beamDecode(logp []float32, T, width, topN int) []app.Candidate {
-	const floor = 1e-4
+	const (
+		floor    = 1e-3 // a class this unlikely at a frame cannot change the top few
+		perFrame = 5    // nor can more than a handful of classes at one frame
+	)
 	beams := map[string]*beam{"": {pb: 1}}
 	probs := make([]float64, numClasses)
+	classes := make([]int, 0, numClasses)
 	for t := 0; t < T; t++ {
 		row := logp[t*numClasses : (t+1)*numClasses]
+		classes = classes[:0]
 		for c := range probs {
 			probs[c] = math.Exp(float64(row[c]))
+			if c > 0 && probs[c] >= floor {
+				classes = append(classes, c)
+			}
+		}
+		if len(classes) > perFrame {
+			sort.Slice(classes, func(i, j int) bool { return probs[classes[i]] > probs[classes[j]] })
+			classes = classes[:perFrame]
 		}
 		next := make(map[string]*beam, len(beams)*4)
 		get := func(p string) *beam {
@@ -89,11 +101,8 @@ func beamDecode(logp []float32, T, width, topN int) []app.Candidate {
 			if n := len(b.prefix); n > 0 {
 				last = b.prefix[n-1]
 			}
-			for c := 1; c < numClasses; c++ {
+			for _, c := range classes {
 				p := probs[c]
-				if p < floor {
-					continue
-				}
 				ch := alphabet[c-1]
 				if ch == last {
 					// repeat without a blank between: same prefix

@@ -23,6 +23,13 @@ const (
 type Recogniser struct {
 	Beam int // prefix beam width for candidates (default 8)
 	TopN int // candidates per reading (default 5)
+	// Batch is how many crops go through the net in one forward pass
+	// (default 1). The contract allows any N, but an export whose reshapes
+	// OpenCV 4.6 mis-infers for N > 1 throws a C++ exception that aborts
+	// the process (gocv does not catch it); raise it only for a model
+	// checked at N > 1 in cv2.dnn. One crop per pass costs a fraction of a
+	// millisecond per plate.
+	Batch int
 
 	mu  sync.Mutex
 	net gocv.Net
@@ -64,9 +71,10 @@ func (r *Recogniser) Read(img gocv.Mat, boxes []image.Rectangle) ([]Reading, err
 	if img.Empty() {
 		return nil, fmt.Errorf("read plates: empty image")
 	}
+	batch := max(1, r.Batch)
 	out := make([]Reading, 0, len(boxes))
-	for i := 0; i < len(boxes); i += maxBatch {
-		rs, err := r.readBatch(img, boxes[i:min(len(boxes), i+maxBatch)])
+	for i := 0; i < len(boxes); i += batch {
+		rs, err := r.readBatch(img, boxes[i:min(len(boxes), i+batch)])
 		if err != nil {
 			return nil, err
 		}
