@@ -68,6 +68,7 @@ type LineError struct {
 	Err    error  // one of the ErrX values, for errors.Is
 }
 
+// Error says which line and field are bad, and why, in one sentence.
 func (e *LineError) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
@@ -75,6 +76,7 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
 }
 
+// Unwrap returns the ErrX value, so errors.Is(err, ErrBadDate) works.
 func (e *LineError) Unwrap() error { return e.Err }
 
 // Reader reads hot-list entries from CSV one at a time, so a file of any

@@ -13,6 +13,10 @@ import (
 	"github.com/ukanpr/anpr/app/vrm"
 )
 
+// maxMarkLen bounds the marks and patterns the index keeps; anything longer
+// is no registration mark.
+const maxMarkLen = 64
+
 // MaxSwaps is the most look-alike swaps a read may differ from a hot-list
 // mark by and still match it (DESIGN.md: one or two).
 const MaxSwaps = 2
@@ -134,7 +138,8 @@ func (b *Builder) Grow(n int) {
 
 // Add adds the mark or pattern of entry id. Marks are normalised (vrm.Normalize,
 // or vrm.NormalizePattern when they hold a wildcard); values that are empty
-// once normalised are skipped and counted.
+// or longer than 64 characters once normalised, and patterns of wildcards
+// alone, are skipped and counted.
 func (b *Builder) Add(id int64, mark string) {
 	if k, ok := pack(mark); ok { // already normalised: the common case
 		b.keys = append(b.keys, k)
@@ -143,7 +148,7 @@ func (b *Builder) Add(id int64, mark string) {
 	}
 	if vrm.IsPattern(mark) {
 		p := vrm.NormalizePattern(mark)
-		if strings.Trim(p, "*?") == "" {
+		if strings.Trim(p, "*?") == "" || len(p) > maxMarkLen {
 			b.skipped++
 			return
 		}
@@ -156,7 +161,7 @@ func (b *Builder) Add(id int64, mark string) {
 		b.ids = append(b.ids, id)
 		return
 	}
-	if s == "" {
+	if s == "" || len(s) > maxMarkLen {
 		b.skipped++
 		return
 	}

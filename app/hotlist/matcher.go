@@ -69,13 +69,10 @@ func Open(ctx context.Context, src Source, snapshotPath string) (*Matcher, error
 	}
 	var snapErr error
 	if snapshotPath != "" {
-		idx, g, err := LoadSnapshot(snapshotPath)
-		switch {
-		case err != nil:
+		idx, _, err := loadSnapshot(snapshotPath, &gen)
+		if err != nil {
 			snapErr = err
-		case g != gen:
-			snapErr = fmt.Errorf("%w: snapshot generation %d, hot lists %d", ErrStaleSnapshot, g, gen)
-		default:
+		} else {
 			m.idx.Store(&loaded{index: idx, generation: gen, info: LoadInfo{
 				Generation: gen, FromSnapshot: true, Took: time.Since(start)}})
 			return m, nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -546,5 +547,25 @@ func TestIndexOrder(t *testing.T) {
 		if ids := x.Candidates(cands(g.Mark(i))); !slices.Contains(ids, i+1) {
 			t.Fatalf("mark %d (%s) not found: %v", i, g.Mark(i), ids)
 		}
+	}
+}
+
+func TestBuilderSkips(t *testing.T) {
+	var b Builder
+	b.Add(1, " - ")                             // nothing left
+	b.Add(2, "**??")                            // wildcards alone
+	b.Add(3, strings.Repeat("A", maxMarkLen+1)) // no mark is this long
+	b.Add(4, "ab12 cde")                        // normalised, kept
+	b.Add(5, "AB12*")                           // pattern, kept
+	b.Add(6, strings.Repeat("B", maxKeyLen+2))  // long, kept aside
+	if b.Skipped() != 3 {
+		t.Errorf("Skipped = %d, want 3", b.Skipped())
+	}
+	x := b.Index()
+	if s := x.Stats(); s.Marks != 1 || s.Patterns != 1 || s.Long != 1 || x.Len() != 3 {
+		t.Errorf("Stats = %+v", s)
+	}
+	if ids := x.Candidates(cands("AB12CDE")); !slices.Equal(ids, []int64{4, 5}) {
+		t.Errorf("Candidates = %v", ids)
 	}
 }

@@ -41,7 +41,7 @@ const (
 	snapMagic   = "ANPRHLIX"
 	snapVersion = 1
 	headerLen   = 64
-	maxStrLen   = 1 << 10
+	maxStrLen   = maxMarkLen
 )
 
 // ErrCorruptSnapshot says a snapshot file is truncated, damaged or of
@@ -169,14 +169,20 @@ func (x *Index) WriteSnapshot(path string, generation int64) (err error) {
 // one of another version, gives an error wrapping ErrCorruptSnapshot; a
 // missing one, an error satisfying errors.Is(err, fs.ErrNotExist).
 func LoadSnapshot(path string) (*Index, int64, error) {
+	return loadSnapshot(path, nil)
+}
+
+// loadSnapshot is LoadSnapshot that, when want is not nil, stops after the
+// header with ErrStaleSnapshot if the generation is not *want.
+func loadSnapshot(path string, want *int64) (*Index, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load hot-list snapshot: %w", err)
 	}
 	defer f.Close()
-	x, gen, err := readSnapshot(f)
+	x, gen, err := readSnapshot(f, want)
 	if err != nil {
-		return nil, 0, fmt.Errorf("load hot-list snapshot %s: %w", path, err)
+		return nil, gen, fmt.Errorf("load hot-list snapshot %s: %w", path, err)
 	}
 	return x, gen, nil
 }
@@ -185,7 +191,7 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorruptSnapshot}, args...)...)
 }
 
-func readSnapshot(f *os.File) (*Index, int64, error) {
+func readSnapshot(f *os.File, want *int64) (*Index, int64, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, 0, err
@@ -209,6 +215,9 @@ func readSnapshot(f *os.File) (*Index, int64, error) {
 	nLong := binary.LittleEndian.Uint32(h[36:])
 	bodyLen := binary.LittleEndian.Uint64(h[40:])
 	sum := binary.LittleEndian.Uint32(h[48:])
+	if want != nil && gen != *want {
+		return nil, gen, fmt.Errorf("%w: snapshot generation %d, hot lists %d", ErrStaleSnapshot, gen, *want)
+	}
 	fixed := 4*uint64(numBuckets+1) + (8+uint64(idWidth))*nKeys
 	switch {
 	case idWidth != 4 && idWidth != 8:
