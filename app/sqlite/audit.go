@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -16,7 +15,7 @@ func (db *DB) Audit(ctx context.Context, ev app.AuditEvent) error {
 	if ev.Time.IsZero() {
 		ev.Time = db.Now()
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", ev.Action, err)
 	}
@@ -30,7 +29,9 @@ func (db *DB) Audit(ctx context.Context, ev app.AuditEvent) error {
 	return nil
 }
 
-func auditTx(ctx context.Context, tx *sql.Tx, ev app.AuditEvent) error {
+const sqlAuditInsert = "INSERT INTO audit (time, actor, action, detail) VALUES (?, ?, ?, ?)"
+
+func auditTx(ctx context.Context, tx *wtx, ev app.AuditEvent) error {
 	switch {
 	case ev.Action == "":
 		return errors.New("audit event has no action")
@@ -39,8 +40,7 @@ func auditTx(ctx context.Context, tx *sql.Tx, ev app.AuditEvent) error {
 	case ev.Time.IsZero():
 		return errors.New("audit event has no time")
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO audit (time, actor, action, detail) VALUES (?, ?, ?, ?)",
-		ms(ev.Time), ev.Actor, ev.Action, ev.Detail)
+	_, err := tx.ExecContext(ctx, sqlAuditInsert, ms(ev.Time), ev.Actor, ev.Action, ev.Detail)
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}

@@ -3,9 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,23 +17,17 @@ import (
 
 // hotlistCols are the columns an entry is written with, in the order
 // entryArgs produces them.
-const hotlistCols = "list_id, vrm, pattern, category, priority, action, information, markers, make, model, colour, reference, expires, covert, added_by, added"
+const hotlistCols = "list_id, vrm, pattern, priority, covert, expires, added, detail"
 
-const hotlistNCols = 16
+const hotlistNCols = 8
 
-// hotlistUpsert is the conflict clause of every entry write: one entry per
-// (list, VRM), the newest wins and keeps its id.
+// sqlEntryUpsert writes one entry: one per (list, VRM), the newest wins and
+// keeps its id.
+const sqlEntryUpsert = "INSERT INTO hotlist (" + hotlistCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + hotlistUpsert
+
 const hotlistUpsert = ` ON CONFLICT (list_id, vrm) DO UPDATE SET
-	pattern = excluded.pattern, category = excluded.category, priority = excluded.priority,
-	action = excluded.action, information = excluded.information, markers = excluded.markers,
-	make = excluded.make, model = excluded.model, colour = excluded.colour,
-	reference = excluded.reference, expires = excluded.expires, covert = excluded.covert,
-	added_by = excluded.added_by, added = excluded.added`
-
-// importBatch is how many entries one INSERT statement of an import carries:
-// fewer statement executions, and 16 columns × 256 stays far below SQLite's
-// limit of 32766 parameters.
-const importBatch = 256
+	pattern = excluded.pattern, priority = excluded.priority, covert = excluded.covert,
+	expires = excluded.expires, added = excluded.added, detail = excluded.detail`
 
 // HotlistGeneration returns a number that changes whenever any list changes.
 func (db *DB) HotlistGeneration(ctx context.Context) (int64, error) {
@@ -72,32 +69,70 @@ func (db *DB) HotlistKeys(ctx context.Context, fn func(id int64, vrm string) err
 	return nil
 }
 
-const entrySelect = `SELECT h.id, l.name, h.vrm, h.category, h.priority, h.action, h.information,
-	h.markers, h.make, h.model, h.colour, h.reference, h.expires, h.covert, h.added_by, h.added
+const entrySelect = `SELECT h.id, l.name, h.vrm, h.priority, h.covert, h.expires, h.added, h.detail
 	FROM hotlist h JOIN lists l ON l.id = h.list_id`
 
 func scanEntry(sc interface{ Scan(...any) error }) (app.HotlistEntry, error) {
 	var (
 		e       app.HotlistEntry
-		markers string
 		expires sql.NullInt64
 		covert  int
 		added   int64
+		detail  []byte
 	)
-	err := sc.Scan(&e.ID, &e.List, &e.VRM, &e.Category, &e.Priority, &e.Action, &e.Information,
-		&markers, &e.Make, &e.Model, &e.Colour, &e.Reference, &expires, &covert, &e.AddedBy, &added)
-	if err != nil {
+	if err := sc.Scan(&e.ID, &e.List, &e.VRM, &e.Priority, &covert, &expires, &added, &detail); err != nil {
 		return e, err
 	}
-	if markers != "" {
-		if err := json.Unmarshal([]byte(markers), &e.Markers); err != nil {
-			return e, fmt.Errorf("entry %d markers: %w", e.ID, err)
-		}
+	if err := parseDetail(detail, &e); err != nil {
+		return e, fmt.Errorf("entry %d: %w", e.ID, err)
 	}
 	e.Expires = fromNullMS(expires)
 	e.Covert = covert != 0
 	e.Added = fromMS(added)
 	return e, nil
+}
+
+// appendDetail packs the entry fields that no query filters on: each string
+// as a uvarint length and its bytes, in a fixed order, the markers last.
+// Unlike a separator, a length cannot be confused by what a CSV field holds.
+func appendDetail(b []byte, e app.HotlistEntry) []byte {
+	for _, s := range [...]string{e.Category, e.Action, e.Information, e.Make, e.Model, e.Colour, e.Reference, e.AddedBy} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	for _, m := range e.Markers {
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+	}
+	return b
+}
+
+var errBadDetail = errors.New("corrupt entry detail")
+
+func parseDetail(b []byte, e *app.HotlistEntry) error {
+	next := func() (string, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return "", errBadDetail
+		}
+		s := string(b[k : k+int(n)])
+		b = b[k+int(n):]
+		return s, nil
+	}
+	for _, f := range [...]*string{&e.Category, &e.Action, &e.Information, &e.Make, &e.Model, &e.Colour, &e.Reference, &e.AddedBy} {
+		var err error
+		if *f, err = next(); err != nil {
+			return err
+		}
+	}
+	for len(b) > 0 {
+		m, err := next()
+		if err != nil {
+			return err
+		}
+		e.Markers = append(e.Markers, m)
+	}
+	return nil
 }
 
 // HotlistEntries returns the entries with the given ids, in the order of ids.
@@ -154,44 +189,21 @@ func validEntry(e app.HotlistEntry) error {
 }
 
 // entryArgs appends the values of hotlistCols for e.
-func entryArgs(args []any, listID int64, e app.HotlistEntry) ([]any, error) {
-	markers := ""
-	if len(e.Markers) > 0 {
-		b, err := json.Marshal(e.Markers)
-		if err != nil {
-			return args, err
-		}
-		markers = string(b)
-	}
-	return append(args, listID, e.VRM, boolInt(e.IsPattern()), e.Category, e.Priority, e.Action,
-		e.Information, markers, e.Make, e.Model, e.Colour, e.Reference, msOrNull(e.Expires),
-		boolInt(e.Covert), e.AddedBy, ms(e.Added)), nil
-}
-
-func insertEntrySQL(rows int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO hotlist (" + hotlistCols + ") VALUES ")
-	one := "(?" + strings.Repeat(",?", hotlistNCols-1) + ")"
-	for i := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(one)
-	}
-	b.WriteString(hotlistUpsert)
-	return b.String()
+func entryArgs(args []any, listID int64, e app.HotlistEntry) []any {
+	return append(args, listID, e.VRM, int64(boolInt(e.IsPattern())), int64(e.Priority),
+		int64(boolInt(e.Covert)), msOrNull(e.Expires), ms(e.Added), appendDetail(nil, e))
 }
 
 // ensureList returns the id of the named list, creating it, and marks it
 // updated at now.
-func ensureList(ctx context.Context, tx *sql.Tx, name string, now time.Time) (int64, error) {
+func ensureList(ctx context.Context, tx *wtx, name string, now time.Time) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO lists (name, updated) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET updated = excluded.updated RETURNING id`, name, ms(now)).Scan(&id)
 	return id, err
 }
 
-func bumpGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
+func bumpGeneration(ctx context.Context, tx *wtx) (int64, error) {
 	var g int64
 	err := tx.QueryRowContext(ctx,
 		"UPDATE meta SET value = value + 1 WHERE key = 'hotlist_generation' RETURNING value").Scan(&g)
@@ -209,19 +221,18 @@ type Import struct {
 	// Actor is recorded in the audit event Commit writes; "admin" when empty.
 	Actor string
 
-	db       *DB
-	ctx      context.Context
-	tx       *sql.Tx
-	batch    *sql.Stmt
-	list     string
-	listID   int64
-	replace  bool
-	started  time.Time
-	removed  int
-	added    int
-	pending  []any
-	npending int
-	done     bool
+	db      *DB
+	ctx     context.Context
+	tx      *wtx
+	insert  *sql.Stmt
+	list    string
+	listID  int64
+	replace bool
+	started time.Time
+	removed int
+	added   int
+	args    []any
+	done    bool
 }
 
 // ImportResult says what an import did.
@@ -240,7 +251,7 @@ func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Impo
 	if list == "" {
 		return nil, errors.New("begin hot-list import: no list name")
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
@@ -253,6 +264,11 @@ func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Impo
 }
 
 func (imp *Import) begin() error {
+	// A list's (list, VRM) index takes random inserts: it has to stay in the
+	// cache, or every insert reads a page back from disk.
+	if _, err := imp.tx.ExecContext(imp.ctx, "PRAGMA cache_size = "+strconv.Itoa(importCacheKiB)); err != nil {
+		return err
+	}
 	var err error
 	imp.listID, err = ensureList(imp.ctx, imp.tx, imp.list, imp.started)
 	if err != nil {
@@ -267,11 +283,14 @@ func (imp *Import) begin() error {
 		n, _ := res.RowsAffected()
 		imp.removed = int(n)
 	}
-	imp.batch, err = imp.tx.PrepareContext(imp.ctx, insertEntrySQL(importBatch))
+	// One row per statement: modernc.org/sqlite matches each placeholder to
+	// its argument by a linear search, so multi-row statements cost more per
+	// row than they save.
+	imp.insert, err = imp.tx.PrepareContext(imp.ctx, sqlEntryUpsert)
 	if err != nil {
 		return err
 	}
-	imp.pending = make([]any, 0, importBatch*hotlistNCols)
+	imp.args = make([]any, 0, hotlistNCols)
 	return nil
 }
 
@@ -287,34 +306,11 @@ func (imp *Import) Add(e app.HotlistEntry) error {
 	if e.Added.IsZero() {
 		e.Added = imp.started
 	}
-	var err error
-	imp.pending, err = entryArgs(imp.pending, imp.listID, e)
-	if err != nil {
-		return fmt.Errorf("hot-list import %s entry %s: %w", imp.list, e.VRM, err)
+	imp.args = entryArgs(imp.args[:0], imp.listID, e)
+	if _, err := imp.insert.ExecContext(imp.ctx, imp.args...); err != nil {
+		return fmt.Errorf("hot-list import %s: write entry %s: %w", imp.list, e.VRM, err)
 	}
-	imp.npending++
-	if imp.npending == importBatch {
-		return imp.flush()
-	}
-	return nil
-}
-
-func (imp *Import) flush() error {
-	if imp.npending == 0 {
-		return nil
-	}
-	var err error
-	if imp.npending == importBatch {
-		_, err = imp.batch.ExecContext(imp.ctx, imp.pending...)
-	} else {
-		_, err = imp.tx.ExecContext(imp.ctx, insertEntrySQL(imp.npending), imp.pending...)
-	}
-	if err != nil {
-		return fmt.Errorf("hot-list import %s: write entries: %w", imp.list, err)
-	}
-	imp.added += imp.npending
-	imp.pending = imp.pending[:0]
-	imp.npending = 0
+	imp.added++
 	return nil
 }
 
@@ -333,14 +329,12 @@ func (imp *Import) Commit() (ImportResult, error) {
 	if err := imp.tx.Commit(); err != nil {
 		return ImportResult{}, fmt.Errorf("commit hot-list import %s: %w", imp.list, err)
 	}
+	imp.db.shrinkCache()
 	return res, nil
 }
 
 func (imp *Import) commit() (ImportResult, error) {
-	if err := imp.flush(); err != nil {
-		return ImportResult{}, err
-	}
-	imp.batch.Close()
+	imp.insert.Close()
 	res := ImportResult{List: imp.list, Added: imp.added, Removed: imp.removed}
 	err := imp.tx.QueryRowContext(imp.ctx, "SELECT count(*) FROM hotlist WHERE list_id = ?", imp.listID).Scan(&res.Entries)
 	if err != nil {
@@ -368,7 +362,16 @@ func (imp *Import) Rollback() error {
 	if err := imp.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("roll back hot-list import %s: %w", imp.list, err)
 	}
+	imp.db.shrinkCache()
 	return nil
+}
+
+// shrinkCache gives back the writer's import-sized page cache. Failing only
+// costs memory until the next import, so it is not an error of the import.
+func (db *DB) shrinkCache() {
+	if _, err := db.w.Exec("PRAGMA cache_size = " + strconv.Itoa(cacheKiB)); err != nil {
+		slog.Warn("sqlite: shrink page cache after import", "file", db.path, "err", err)
+	}
 }
 
 // ListStats summarises one hot list.
@@ -443,7 +446,7 @@ func (db *DB) AddWanted(ctx context.Context, e app.HotlistEntry) (app.HotlistEnt
 	if err := validWanted(e, now); err != nil {
 		return app.HotlistEntry{}, fmt.Errorf("add wanted %s: %w", e.VRM, err)
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return app.HotlistEntry{}, fmt.Errorf("add wanted %s: %w", e.VRM, err)
 	}
@@ -474,16 +477,13 @@ func validWanted(e app.HotlistEntry, now time.Time) error {
 	return nil
 }
 
-func addWanted(ctx context.Context, tx *sql.Tx, e app.HotlistEntry, now time.Time) (app.HotlistEntry, error) {
+func addWanted(ctx context.Context, tx *wtx, e app.HotlistEntry, now time.Time) (app.HotlistEntry, error) {
 	listID, err := ensureList(ctx, tx, e.List, now)
 	if err != nil {
 		return e, err
 	}
-	args, err := entryArgs(nil, listID, e)
-	if err != nil {
-		return e, err
-	}
-	if err := tx.QueryRowContext(ctx, insertEntrySQL(1)+" RETURNING id", args...).Scan(&e.ID); err != nil {
+	args := entryArgs(nil, listID, e)
+	if err := tx.QueryRowContext(ctx, sqlEntryUpsert+" RETURNING id", args...).Scan(&e.ID); err != nil {
 		return e, fmt.Errorf("write entry: %w", err)
 	}
 	payload, err := json.Marshal(e)
@@ -506,7 +506,7 @@ func addWanted(ctx context.Context, tx *sql.Tx, e app.HotlistEntry, now time.Tim
 // generation and records an audit event. It returns ErrNotFound when there is
 // no such list.
 func (db *DB) DeleteList(ctx context.Context, list string) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("delete hot list %s: %w", list, err)
 	}
@@ -520,7 +520,7 @@ func (db *DB) DeleteList(ctx context.Context, list string) error {
 	return nil
 }
 
-func (db *DB) deleteList(ctx context.Context, tx *sql.Tx, list string) error {
+func (db *DB) deleteList(ctx context.Context, tx *wtx, list string) error {
 	var id int64
 	err := tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {

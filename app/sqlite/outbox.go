@@ -143,7 +143,7 @@ func (db *DB) OutboxAck(ctx context.Context, seqs []int64, at time.Time) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("acknowledge %d outbox items: %w", len(seqs), err)
 	}
@@ -157,7 +157,7 @@ func (db *DB) OutboxAck(ctx context.Context, seqs []int64, at time.Time) error {
 	return nil
 }
 
-func outboxAckTx(ctx context.Context, tx *sql.Tx, seqs []int64, at time.Time) error {
+func outboxAckTx(ctx context.Context, tx *wtx, seqs []int64, at time.Time) error {
 	reads := map[int64]bool{}
 	const chunk = 500
 	for start := 0; start < len(seqs); start += chunk {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -47,7 +46,7 @@ func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (Pur
 }
 
 func (db *DB) purgeOnce(ctx context.Context, cutoff int64, res *PurgeResult) (int, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -64,7 +63,7 @@ func (db *DB) purgeOnce(ctx context.Context, cutoff int64, res *PurgeResult) (in
 	return n, nil
 }
 
-func purgeTx(ctx context.Context, tx *sql.Tx, cutoff int64) (reads, items int, err error) {
+func purgeTx(ctx context.Context, tx *wtx, cutoff int64) (reads, items int, err error) {
 	// The NOT EXISTS guard does not trust reads.acked alone: a read is only
 	// deleted when none of its items is pending at this moment.
 	r, err := tx.ExecContext(ctx, `DELETE FROM reads WHERE seq IN (

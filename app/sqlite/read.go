@@ -46,7 +46,7 @@ func (db *DB) saveReads(ctx context.Context, reads []ReadWithHit, what string) e
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -75,13 +75,26 @@ func validRead(r app.Read, h *app.Hit) error {
 	return nil
 }
 
-const readInsert = `INSERT INTO reads (id, vrm, raw, confidence, candidates, char_conf, format, time,
+const sqlReadInsert = `INSERT INTO reads (id, vrm, raw, confidence, candidates, char_conf, format, time,
 	clock_source, clock_offset, clock_suspect, camera, pos_time, fix, lat, lon, fix_age, estimated,
 	speed, heading, hdop, sats, alt, pass_id)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO NOTHING RETURNING seq`
 
-func saveReadTx(ctx context.Context, tx *sql.Tx, r app.Read, h *app.Hit, now time.Time) error {
+// The statements every read write runs, prepared once when the store opens.
+const (
+	sqlImagesInsert     = "INSERT INTO read_images (read_seq, patch, overview) VALUES (?, ?, ?)"
+	sqlOutboxInsert     = "INSERT INTO outbox (kind, prio, queued, read_seq, decision_id, bytes) VALUES (?, ?, ?, ?, ?, ?)"
+	sqlUnack            = "UPDATE reads SET acked = NULL WHERE seq = ? AND acked IS NOT NULL"
+	sqlHitMatchesDelete = "DELETE FROM hit_matches WHERE read_seq = ?"
+	sqlReadHasHit       = "UPDATE reads SET has_hit = 1 WHERE seq = ?"
+	sqlHitInsert        = `INSERT INTO hits (read_seq, time, past) VALUES (?, ?, ?)
+		ON CONFLICT (read_seq) DO UPDATE SET time = excluded.time, past = excluded.past`
+	sqlHitMatchInsert = `INSERT INTO hit_matches (read_seq, n, kind, candidate, diff, entry_id,
+		list, entry_vrm, priority, covert, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+func saveReadTx(ctx context.Context, tx *wtx, r app.Read, h *app.Hit, now time.Time) error {
 	cands, err := json.Marshal(r.Candidates)
 	if err != nil {
 		return err
@@ -92,7 +105,7 @@ func saveReadTx(ctx context.Context, tx *sql.Tx, r app.Read, h *app.Hit, now tim
 	}
 	p := r.Position
 	var seq int64
-	err = tx.QueryRowContext(ctx, readInsert, r.ID, r.VRM, r.Raw, r.Confidence, string(cands), string(chars),
+	err = tx.QueryRowContext(ctx, sqlReadInsert, r.ID, r.VRM, r.Raw, r.Confidence, string(cands), string(chars),
 		string(r.Format), ms(r.Time), string(r.ClockSource), int64(r.ClockOffset), boolInt(r.ClockSuspect),
 		r.Camera, msOrNull(p.Time), string(p.Fix), nullFloat(p.Lat), nullFloat(p.Lon), int64(p.Age),
 		boolInt(p.Estimated), nullFloat(p.SpeedMPS), nullFloat(p.HeadingDeg), nullFloat(p.HDOP), p.Sats,
@@ -104,8 +117,7 @@ func saveReadTx(ctx context.Context, tx *sql.Tx, r app.Read, h *app.Hit, now tim
 		return fmt.Errorf("insert: %w", err)
 	}
 	if r.Patch != nil || r.Overview != nil {
-		_, err = tx.ExecContext(ctx, "INSERT INTO read_images (read_seq, patch, overview) VALUES (?, ?, ?)",
-			seq, r.Patch, r.Overview)
+		_, err = tx.ExecContext(ctx, sqlImagesInsert, seq, r.Patch, r.Overview)
 		if err != nil {
 			return fmt.Errorf("insert images: %w", err)
 		}
@@ -134,16 +146,20 @@ var outboxPrio = map[app.OutboxKind]int{
 }
 
 // enqueue adds an outbox item about a read (and a decision when decisionID is
-// not 0), and marks the read not fully acknowledged again.
-func enqueue(ctx context.Context, tx *sql.Tx, kind app.OutboxKind, now time.Time, readSeq, decisionID int64, bytes int) error {
+// not 0). Queuing about a stored read must also unack it.
+func enqueue(ctx context.Context, tx *wtx, kind app.OutboxKind, now time.Time, readSeq, decisionID int64, bytes int) error {
 	dec := sql.NullInt64{Int64: decisionID, Valid: decisionID != 0}
-	_, err := tx.ExecContext(ctx, "INSERT INTO outbox (kind, prio, queued, read_seq, decision_id, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-		string(kind), outboxPrio[kind], ms(now), readSeq, dec, bytes)
+	_, err := tx.ExecContext(ctx, sqlOutboxInsert, string(kind), outboxPrio[kind], ms(now), readSeq, dec, bytes)
 	if err != nil {
 		return fmt.Errorf("queue %s for back office: %w", kind, err)
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE reads SET acked = NULL WHERE seq = ? AND acked IS NOT NULL", readSeq); err != nil {
-		return fmt.Errorf("queue %s for back office: %w", kind, err)
+	return nil
+}
+
+// unack marks a read not fully acknowledged: a new item about it is queued.
+func unack(ctx context.Context, tx *wtx, readSeq int64) error {
+	if _, err := tx.ExecContext(ctx, sqlUnack, readSeq); err != nil {
+		return fmt.Errorf("mark read pending: %w", err)
 	}
 	return nil
 }
@@ -163,17 +179,15 @@ func fromNullFloat(f sql.NullFloat64) float64 {
 	return f.Float64
 }
 
-func saveHitTx(ctx context.Context, tx *sql.Tx, seq int64, h app.Hit, now time.Time) error {
+func saveHitTx(ctx context.Context, tx *wtx, seq int64, h app.Hit, now time.Time) error {
 	if h.Time.IsZero() {
 		h.Time = now
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO hits (read_seq, time, past) VALUES (?, ?, ?)
-		ON CONFLICT (read_seq) DO UPDATE SET time = excluded.time, past = excluded.past`,
-		seq, ms(h.Time), boolInt(h.Past))
+	_, err := tx.ExecContext(ctx, sqlHitInsert, seq, ms(h.Time), boolInt(h.Past))
 	if err != nil {
 		return fmt.Errorf("insert hit: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM hit_matches WHERE read_seq = ?", seq); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlHitMatchesDelete, seq); err != nil {
 		return fmt.Errorf("replace hit matches: %w", err)
 	}
 	bytes := readMetaBytes
@@ -186,16 +200,14 @@ func saveHitTx(ctx context.Context, tx *sql.Tx, seq int64, h app.Hit, now time.T
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO hit_matches (read_seq, n, kind, candidate, diff, entry_id,
-			list, entry_vrm, priority, covert, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			seq, i, string(m.Kind), m.Candidate, string(diff), m.Entry.ID, m.Entry.List, m.Entry.VRM,
+		_, err = tx.ExecContext(ctx, sqlHitMatchInsert, seq, i, string(m.Kind), m.Candidate, string(diff), m.Entry.ID, m.Entry.List, m.Entry.VRM,
 			m.Entry.Priority, boolInt(m.Entry.Covert), string(entry))
 		if err != nil {
 			return fmt.Errorf("insert hit match %d: %w", i, err)
 		}
 		bytes += len(entry) + 64
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE reads SET has_hit = 1 WHERE seq = ?", seq); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlReadHasHit, seq); err != nil {
 		return fmt.Errorf("mark read hit: %w", err)
 	}
 	return enqueue(ctx, tx, app.OutboxHit, now, seq, 0, bytes)
@@ -218,7 +230,7 @@ func readSeq(ctx context.Context, q interface {
 // that read, and queues it for the back office. The read must exist
 // (ErrNotFound otherwise).
 func (db *DB) SaveHit(ctx context.Context, h app.Hit) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("save hit %s: %w", h.ReadID, err)
 	}
@@ -228,6 +240,9 @@ func (db *DB) SaveHit(ctx context.Context, h app.Hit) error {
 		return fmt.Errorf("save hit %s: read: %w", h.ReadID, err)
 	}
 	if err := saveHitTx(ctx, tx, seq, h, db.Now()); err != nil {
+		return fmt.Errorf("save hit %s: %w", h.ReadID, err)
+	}
+	if err := unack(ctx, tx, seq); err != nil {
 		return fmt.Errorf("save hit %s: %w", h.ReadID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -244,7 +259,7 @@ func (db *DB) SaveDecision(ctx context.Context, d app.Decision) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("save decision on %s: %w", d.ReadID, err)
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("save decision on %s: %w", d.ReadID, err)
 	}
@@ -258,7 +273,7 @@ func (db *DB) SaveDecision(ctx context.Context, d app.Decision) error {
 	return nil
 }
 
-func saveDecisionTx(ctx context.Context, tx *sql.Tx, d app.Decision, now time.Time) error {
+func saveDecisionTx(ctx context.Context, tx *wtx, d app.Decision, now time.Time) error {
 	var seq int64
 	err := tx.QueryRowContext(ctx, "SELECT r.seq FROM reads r JOIN hits h ON h.read_seq = r.seq WHERE r.id = ?", d.ReadID).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -274,6 +289,9 @@ func saveDecisionTx(ctx context.Context, tx *sql.Tx, d app.Decision, now time.Ti
 		return fmt.Errorf("insert: %w", err)
 	}
 	if err := enqueue(ctx, tx, app.OutboxDecision, now, seq, id, 256+len(d.Reason)); err != nil {
+		return err
+	}
+	if err := unack(ctx, tx, seq); err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("read=%s outcome=%s", d.ReadID, d.Outcome)

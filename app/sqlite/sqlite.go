@@ -57,6 +57,13 @@ const applicationID = 0x414E5052
 // transaction (an admin's import run from the command line) to finish.
 const busyTimeout = 30 * time.Second
 
+// Page cache per connection, in SQLite's negative-means-KiB form. An
+// import raises its connection's cache for the length of its transaction.
+const (
+	cacheKiB       = -32 << 10
+	importCacheKiB = -512 << 10
+)
+
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
@@ -65,6 +72,12 @@ type DB struct {
 	path string
 	w    *sql.DB // one connection: the single writer
 	r    *sql.DB // read-only connections
+
+	// stmts are the writer's hot statements, prepared on its connection
+	// once; wtx uses them instead of parsing the SQL in every transaction.
+	stmts map[string]*sql.Stmt
+
+	ck *checkpointer
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time
@@ -87,6 +100,10 @@ func Open(path string) (*DB, error) {
 		db.w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, classify(err))
 	}
+	if err := db.prepare(context.Background()); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	db.r, err = sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		db.w.Close()
@@ -98,6 +115,10 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, classify(err))
 	}
+	if db.ck, err = startCheckpointer(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: checkpointer: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -107,7 +128,8 @@ func dsn(p string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busyTimeout.Milliseconds(), 10)+")")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "cache_size(-32768)") // 32 MiB per connection
+	q.Add("_pragma", "cache_size("+strconv.Itoa(cacheKiB)+")")
+	q.Add("_pragma", "page_size(16384)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 		q.Set("_txlock", "deferred")
@@ -115,6 +137,9 @@ func dsn(p string, readOnly bool) string {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", "FULL")
 		q.Add("_pragma", "journal_size_limit(67108864)")
+		// The checkpointer keeps the WAL short; this is only the safety net
+		// should it fall behind (pages: 256 MiB).
+		q.Add("_pragma", "wal_autocheckpoint(16384)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
@@ -132,6 +157,12 @@ func classify(err error) error {
 // Close closes the store. Pending transactions are rolled back.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ck != nil {
+		errs = append(errs, db.ck.stop())
+	}
+	for _, st := range db.stmts {
+		errs = append(errs, st.Close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
@@ -142,6 +173,66 @@ func (db *DB) Close() error {
 		return fmt.Errorf("close %s: %w", db.path, err)
 	}
 	return nil
+}
+
+// prepare prepares the writer's hot statements. It runs when no transaction
+// holds the single writer connection: preparing on the pool from inside a
+// write transaction would wait for that very connection.
+func (db *DB) prepare(ctx context.Context) error {
+	db.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{sqlReadInsert, sqlImagesInsert, sqlOutboxInsert, sqlUnack, sqlHitInsert,
+		sqlHitMatchesDelete, sqlHitMatchInsert, sqlReadHasHit, sqlAuditInsert} {
+		st, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		db.stmts[q] = st
+	}
+	return nil
+}
+
+// wtx is a write transaction. Statements prepared by DB.prepare run
+// prepared; any other SQL is parsed as usual.
+type wtx struct {
+	*sql.Tx
+	db *DB
+}
+
+// begin starts a write transaction (BEGIN IMMEDIATE: it takes the write lock
+// at once, or waits for it).
+func (db *DB) begin(ctx context.Context) (*wtx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &wtx{Tx: tx, db: db}, nil
+}
+
+// Commit commits the transaction and lets the checkpointer know.
+func (t *wtx) Commit() error {
+	if err := t.Tx.Commit(); err != nil {
+		return err
+	}
+	if t.db.ck != nil {
+		t.db.ck.notify()
+	}
+	return nil
+}
+
+// ExecContext runs q, prepared when it is one of the hot statements.
+func (t *wtx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st, ok := t.db.stmts[q]; ok {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
+}
+
+// QueryRowContext runs q, prepared when it is one of the hot statements.
+func (t *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, ok := t.db.stmts[q]; ok {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
 }
 
 // Path returns the file the store was opened from.

@@ -22,19 +22,15 @@ CREATE TABLE hotlist (
 	list_id     INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
 	vrm         TEXT NOT NULL,
 	pattern     INTEGER NOT NULL,
-	category    TEXT NOT NULL,
 	priority    INTEGER NOT NULL,
-	action      TEXT NOT NULL,
-	information TEXT NOT NULL,
-	markers     TEXT NOT NULL, -- JSON array of strings, '' when none
-	make        TEXT NOT NULL,
-	model       TEXT NOT NULL,
-	colour      TEXT NOT NULL,
-	reference   TEXT NOT NULL,
-	expires     INTEGER,
 	covert      INTEGER NOT NULL,
-	added_by    TEXT NOT NULL,
-	added       INTEGER NOT NULL
+	expires     INTEGER,
+	added       INTEGER NOT NULL,
+	-- The fields nothing filters on, packed (see entryDetail in hotlist.go):
+	-- category, action, information, make, model, colour, reference,
+	-- added_by, markers. Ten million rows import several times faster with
+	-- two text values to bind per row than with eleven.
+	detail      BLOB NOT NULL
 ) STRICT;
 
 -- Upsert key of an import, and (being covering for id, vrm) the index that
