@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ukanpr/anpr/assets"
+)
+
+func TestDemoUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "--speed", "-1"}, "--speed -1"},
+		{[]string{"demo", "--sound", "loud"}, "--sound"},
+		{[]string{"demo", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		_, stderr, code := runMain(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want 2 %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	_, stderr, code := runMain(t, "demo", "--headless", "--dir", filepath.Join(t.TempDir(), "none"))
+	if code != 1 || !strings.Contains(stderr, "demo drive not found") {
+		t.Errorf("missing demo: exit %d %q", code, stderr)
+	}
+}
+
+func TestFindDemo(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := findDemo(dir); !errors.Is(err, ErrNoDemo) || !strings.Contains(err.Error(), "lacks a video") {
+		t.Errorf("empty dir: %v", err)
+	}
+	for _, f := range []string{"drive.mp4", "drive.nmea", "hotlist.csv", "truth.csv"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := findDemo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(d.Video) != "drive.mp4" || filepath.Base(d.NMEA) != "drive.nmea" ||
+		filepath.Base(d.Hotlist) != "hotlist.csv" || filepath.Base(d.Truth) != "truth.csv" {
+		t.Errorf("found %+v", d)
+	}
+}
+
+// TestDemoHeadless plays the bundled drive as fast as it can and checks the
+// JSON lines against the drive's ground truth: every expected hit raised
+// with the right match kind.
+func TestDemoHeadless(t *testing.T) {
+	dir := repoFile(t, DefaultDemoDir)
+	d, err := findDemo(dir)
+	if err != nil {
+		t.Skipf("the demo drive is not in this checkout yet (%v); it lands separately in testdata/demo/", err)
+	}
+	if _, err := assets.Model(assets.DetectorModel); err != nil {
+		t.Skipf("no plate models in this build yet: %v", err)
+	}
+	if testing.Short() {
+		t.Skip("plays the whole demo drive")
+	}
+	stdout, stderr, code := runMain(t, "demo", "--headless", "--speed", "0", "--sound", "off", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	hits := map[string]string{} // vrm → match kind
+	reads := 0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		switch m["type"] {
+		case "read":
+			reads++
+			if m["fix"] == "none" {
+				t.Errorf("read not geotagged: %s", line)
+			}
+			if mm, ok := m["match"].(map[string]any); ok {
+				hits[mm["entry"].(string)] = mm["kind"].(string)
+			}
+		case "status", "past-hit":
+		default:
+			t.Errorf("unexpected line %s", line)
+		}
+	}
+	t.Logf("%d reads, %d hits", reads, len(hits))
+	if reads == 0 {
+		t.Fatal("no reads")
+	}
+	if d.Truth == "" {
+		t.Skip("no ground truth file in testdata/demo/")
+	}
+	f, err := os.Open(d.Truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", d.Truth, err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	vi, okV := col["vrm"]
+	ki, okK := col["match"]
+	if !okK {
+		ki, okK = col["kind"]
+	}
+	if !okV || !okK {
+		t.Skipf("%s has no vrm and match (or kind) columns: header %v", d.Truth, rows[0])
+	}
+	for _, r := range rows[1:] {
+		vrm, kind := r[vi], r[ki]
+		if kind == "" || kind == "none" {
+			continue
+		}
+		if got, ok := hits[vrm]; !ok {
+			t.Errorf("expected hit on %s (%s) not raised", vrm, kind)
+		} else if got != kind {
+			t.Errorf("hit on %s: %s, want %s", vrm, got, kind)
+		}
+	}
+}
