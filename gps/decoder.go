@@ -1,7 +1,6 @@
 package gps
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -128,20 +127,6 @@ func (d *Decoder) Next(rep *Report) error {
 			return nil
 		}
 	}
-}
-
-// Feed decodes one chunk of bytes (a UDP datagram, a test input) as a
-// complete stream, calling fn for each Report; a sentence still open at the
-// end of b is counted as truncated.
-func (d *Decoder) Feed(b []byte, fn func(*Report)) {
-	var rep Report
-	d.r = bytes.NewReader(b)
-	d.pos, d.end, d.eof, d.err = 0, 0, false, nil
-	d.state, d.line, d.midLine = outside, d.line[:0], false
-	for d.Next(&rep) == nil {
-		fn(&rep)
-	}
-	d.r = nil
 }
 
 func (d *Decoder) maxLine() int {

@@ -63,7 +63,8 @@ type Feed struct {
 	Logger *slog.Logger
 
 	mu     sync.Mutex
-	stats  Stats
+	stats  Stats // closed connections
+	live   Stats // the open connection
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -99,11 +100,12 @@ func (f *Feed) Stop() error {
 	return nil
 }
 
-// Stats returns the decoder counts summed over every connection so far.
+// Stats returns the decoder counts summed over every connection so far,
+// the open one included.
 func (f *Feed) Stats() Stats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.stats
+	return f.stats.Add(f.live)
 }
 
 func (f *Feed) now() time.Time {
@@ -206,6 +208,7 @@ func (f *Feed) RunOnce(ctx context.Context) (got bool, err error) {
 	defer func() {
 		f.mu.Lock()
 		f.stats = f.stats.Add(d.Stats())
+		f.live = Stats{}
 		f.mu.Unlock()
 	}()
 	var rep Report
@@ -239,6 +242,9 @@ func (f *Feed) RunOnce(ctx context.Context) (got bool, err error) {
 			f.event(Event{State: StateReceiving})
 		}
 		f.Tracker.Update(&rep, f.now())
+		f.mu.Lock()
+		f.live = d.Stats()
+		f.mu.Unlock()
 	}
 }
 

@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,15 +85,19 @@ func nmeaOnly(b []byte) []byte {
 // immediate is an After that does not wait the first limit times (then
 // waits forever), recording the backoffs asked for.
 type immediate struct {
-	mu    sync.Mutex
-	limit int
-	waits []time.Duration
+	mu      sync.Mutex
+	limit   int
+	waits   []time.Duration
+	blocked chan struct{} // closed when the feed starts waiting forever
 }
 
 func (i *immediate) after(d time.Duration) <-chan time.Time {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.waits = append(i.waits, d)
+	if len(i.waits) == i.limit+1 {
+		close(i.blocked)
+	}
 	if len(i.waits) > i.limit {
 		return nil
 	}
@@ -184,18 +186,16 @@ func TestFeedTCPReconnects(t *testing.T) {
 		}
 	}()
 	ev := newEvents()
-	wait := immediate{limit: 3}
+	wait := immediate{limit: 3, blocked: make(chan struct{})}
 	tr := &Tracker{MinDate: GPSEpoch}
 	f := &Feed{Source: &TCP{Addr: ln.Addr().String()}, Tracker: tr, OnEvent: ev.on, After: wait.after, Logger: quiet,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second}
 	f.Start(context.Background())
-	ev.wait(t, StateReceiving)
-	ev.wait(t, StateLost)
-	for wait.mu.Lock(); len(wait.waits) < 4; wait.mu.Lock() {
-		wait.mu.Unlock()
-		ev.wait(t, StateLost)
+	select {
+	case <-wait.blocked:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the feed never reached its fourth backoff; states %v", ev.states())
 	}
-	wait.mu.Unlock()
 	f.Stop()
 	wait.mu.Lock()
 	got := append([]time.Duration(nil), wait.waits...)
@@ -270,103 +270,11 @@ func TestFeedUDP(t *testing.T) {
 	t.Errorf("no 2D fix from UDP; stats %s", f.Stats())
 }
 
-// TestSerialOnPTY reads a capture through go.bug.st/serial from a
-// pseudo-terminal, as from a USB puck.
-func TestSerialOnPTY(t *testing.T) {
-	master, slave := openPTY(t)
-	ev := newEvents()
-	tr := &Tracker{MinDate: GPSEpoch}
-	f := &Feed{Source: &Serial{Port: slave, Baud: 4800}, Tracker: tr, OnEvent: ev.on}
-	f.Start(context.Background())
-	defer f.Stop()
-	ev.wait(t, StateConnected)
-	master.Write(nmeaOnly(readFixture(t, "jl-micro-jlt.log")))
-	ev.wait(t, StateReceiving)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if p := tr.At(time.Date(2021, 8, 12, 1, 22, 45, 0, time.UTC)); p.Fix == app.Fix3D {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Errorf("no fix through the serial port; stats %s", f.Stats())
-}
-
 func TestSerialRejectsBaud(t *testing.T) {
 	_, err := (&Serial{Port: "/dev/null", Baud: 1234}).Open(context.Background())
 	if !errors.Is(err, ErrBadBaud) {
 		t.Errorf("got %v, want ErrBadBaud", err)
 	}
-}
-
-// TestGPSDIntegration starts a real gpsd on a pseudo-terminal fed with a
-// real capture, and reads its NMEA relay over TCP with the GPSD source.
-func TestGPSDIntegration(t *testing.T) {
-	bin, err := exec.LookPath("gpsd")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/gpsd", "/sbin/gpsd"} {
-			if _, e := os.Stat(p); e == nil {
-				bin, err = p, nil
-			}
-		}
-	}
-	if err != nil {
-		t.Skip("gpsd is not installed (Debian package gpsd): the gpsd integration test is skipped")
-	}
-	master, slave := openPTY(t)
-	port := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-N", "-n", "-b", "-S", strconv.Itoa(port), slave)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start gpsd: %v", err)
-	}
-	defer func() {
-		cancel()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("gpsd output:\n%s", out.String())
-		}
-	}()
-	// Feed the receiver side: the capture, over and over, at ~100 lines/s.
-	lines := bytes.SplitAfter(nmeaOnly(readFixture(t, "jl-micro-jlt.log")), []byte("\n"))
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if _, err := master.Write(lines[i%len(lines)]); err != nil {
-					return
-				}
-			}
-		}
-	}()
-	ev := newEvents()
-	tr := &Tracker{MinDate: GPSEpoch}
-	f := &Feed{Source: &GPSD{Addr: "127.0.0.1:" + strconv.Itoa(port)}, Tracker: tr, OnEvent: ev.on,
-		MinBackoff: 100 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, Logger: quiet}
-	f.Start(ctx)
-	defer f.Stop()
-	ev.wait(t, StateReceiving)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if fx, _, ok := tr.Latest(); ok && fx.Usable() {
-			if fx.Time.Year() != 2021 || !near(fx.Lat, -(34+54.4922/60)) || !near(fx.Lon, 138+35.7617/60) {
-				t.Errorf("fix through gpsd: %+v", fx)
-			}
-			if st := f.Stats(); st.GarbageBytes > 0 || st.Dropped() > 0 {
-				t.Errorf("gpsd's JSON leaked into the NMEA: %s", st)
-			}
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Errorf("no fix through gpsd; events %v; stats %s", ev.states(), f.Stats())
 }
 
 // freePort asks the kernel for a free TCP port (never gpsd's 2947).

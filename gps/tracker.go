@@ -110,8 +110,17 @@ type Tracker struct {
 		trusted  bool
 		rollover bool
 	}
-	clock ClockState
-	emit  []Fix // epochs to hand to OnEpoch after unlocking
+	clock      ClockState
+	emit       []Fix // epochs to hand to OnEpoch after unlocking
+	stragglers int   // epochs dropped as older than the last filed
+}
+
+// Stragglers is the number of epochs dropped because their time was at or
+// before (by less than a minute) an epoch already filed.
+func (t *Tracker) Stragglers() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.stragglers
 }
 
 var _ app.Locator = (*Tracker)(nil)
@@ -443,8 +452,14 @@ func (t *Tracker) file(f Fix) {
 	}
 	if t.n > 0 {
 		if last := t.at(t.n - 1); !f.Time.After(last.Time) {
-			// Time went backwards (receiver reset, a log replayed twice):
-			// the old history no longer lines up with the new.
+			if last.Time.Sub(f.Time) < time.Minute {
+				// A straggler from an epoch already filed (a sentence sent
+				// late, or out of order): the history keeps the first.
+				t.stragglers++
+				return
+			}
+			// Time went back a long way (receiver reset, a log replayed
+			// twice): the old history no longer lines up with the new.
 			t.head, t.n = 0, 0
 		}
 	}
@@ -482,7 +497,10 @@ func (t *Tracker) Clock() ClockState {
 	return t.clock
 }
 
-// At returns the position at instant ts (UTC, on the receiver's time axis):
+// At returns the position at instant ts, taken as UTC on the receiver's
+// time axis (a system-clock time maps onto it by adding Clock().Offset; the
+// engine flags reads whose offset is beyond the bound rather than trusting
+// a correction):
 // the receiver's fix when one falls on ts; interpolated between two
 // consecutive usable fixes at most MaxGap apart; dead-reckoned from the
 // last usable fix by its speed and course for at most MaxExtrapolation;
