@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -72,11 +73,8 @@ func DecodeBatch(body io.Reader, contentType, contentEncoding string) (*Batch, e
 
 // ParseBatch parses and validates an uncompressed batch.
 func ParseBatch(raw []byte) (*Batch, error) {
-	if err := checkVersion(raw); err != nil {
-		return nil, err
-	}
 	var b Batch
-	if err := strictUnmarshal(raw, &b); err != nil {
+	if err := parseVersioned(raw, &b, func() int { return b.Version }); err != nil {
 		return nil, err
 	}
 	if err := b.Validate(); err != nil {
@@ -100,6 +98,22 @@ func checkVersion(raw []byte) error {
 	}
 	if *v.Version != Version {
 		return fmt.Errorf("%w: version %d, this back office speaks version %d", ErrVersion, *v.Version, Version)
+	}
+	return nil
+}
+
+// parseVersioned parses raw strictly into v in one pass; only when that
+// fails, or the version is not ours, does it look at the version alone, so
+// that a message of another version is named as such, not as malformed.
+func parseVersioned(raw []byte, v any, version func() int) error {
+	if err := strictUnmarshal(raw, v); err != nil {
+		if verr := checkVersion(raw); verr != nil && !errors.Is(verr, ErrMalformed) {
+			return verr
+		}
+		return err
+	}
+	if n := version(); n != Version {
+		return checkVersion(raw)
 	}
 	return nil
 }

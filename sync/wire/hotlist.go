@@ -99,11 +99,8 @@ func DecodeSignedHotlist(body io.Reader, pub ed25519.PublicKey) (*Hotlist, error
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion(raw); err != nil {
-		return nil, err
-	}
 	var s SignedHotlist
-	if err := strictUnmarshal(raw, &s); err != nil {
+	if err := parseVersioned(raw, &s, func() int { return s.Version }); err != nil {
 		return nil, err
 	}
 	return s.Verify(pub)
@@ -121,11 +118,8 @@ func (s *SignedHotlist) Verify(pub ed25519.PublicKey) (*Hotlist, error) {
 	if !ed25519.Verify(pub, msg, s.Signature) {
 		return nil, ErrBadSignature
 	}
-	if err := checkVersion(s.Payload); err != nil {
-		return nil, err
-	}
 	var h Hotlist
-	if err := strictUnmarshal(s.Payload, &h); err != nil {
+	if err := parseVersioned(s.Payload, &h, func() int { return h.Version }); err != nil {
 		return nil, err
 	}
 	if err := h.Validate(); err != nil {
@@ -170,11 +164,8 @@ func ParsePublish(body io.Reader, contentType string) (*Publish, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion(raw); err != nil {
-		return nil, err
-	}
 	var p Publish
-	if err := strictUnmarshal(raw, &p); err != nil {
+	if err := parseVersioned(raw, &p, func() int { return p.Version }); err != nil {
 		return nil, err
 	}
 	if len(p.Entries) > MaxHotlistEntries {

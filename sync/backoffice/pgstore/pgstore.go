@@ -32,7 +32,7 @@ import (
 type DB struct {
 	pool *pool
 
-	mu    sync.Mutex
+	mu    sync.Mutex      // guards parts; held while partitions are created
 	parts map[string]bool // day partitions known to exist
 }
 
@@ -155,14 +155,15 @@ func partName(day time.Time) string { return "reads_p" + day.Format("20060102") 
 func (s *DB) ensurePartitions(ctx context.Context, ts []time.Time) error {
 	var need []time.Time
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
 	for _, t := range ts {
 		d := dayOf(t)
-		if !s.parts[partName(d)] {
-			s.parts[partName(d)] = true // optimistically; undone on failure
+		if n := partName(d); !s.parts[n] && !seen[n] {
+			seen[n] = true
 			need = append(need, d)
 		}
 	}
-	s.mu.Unlock()
 	if len(need) == 0 {
 		return nil
 	}
@@ -180,13 +181,12 @@ func (s *DB) ensurePartitions(ctx context.Context, ts []time.Time) error {
 		return nil
 	})
 	if err != nil {
-		s.mu.Lock()
-		for _, d := range need {
-			delete(s.parts, partName(d))
-		}
-		s.mu.Unlock()
+		return err
 	}
-	return err
+	for _, d := range need { // marked only once committed
+		s.parts[partName(d)] = true
+	}
+	return nil
 }
 
 func jsonOrNil(v any, n int) *string {
