@@ -121,9 +121,12 @@ func (x *Index) id(i int) int64 {
 }
 
 // Builder collects marks for a new Index. The zero value is ready to use.
+// Ids are kept in 32 bits until one does not fit, which keeps building ten
+// million marks to about half a gigabyte at its peak.
 type Builder struct {
 	keys     []uint64
-	ids      []int64
+	ids32    []uint32 // while every id fits in 32 bits
+	ids64    []int64  // once one does not; ids32 is then nil
 	long     map[string][]longMark
 	patterns []pattern
 	skipped  int
@@ -133,7 +136,28 @@ type Builder struct {
 // knows the count.
 func (b *Builder) Grow(n int) {
 	b.keys = slices.Grow(b.keys, n)
-	b.ids = slices.Grow(b.ids, n)
+	if b.ids64 != nil {
+		b.ids64 = slices.Grow(b.ids64, n)
+	} else {
+		b.ids32 = slices.Grow(b.ids32, n)
+	}
+}
+
+func (b *Builder) addKey(k uint64, id int64) {
+	b.keys = append(b.keys, k)
+	switch {
+	case b.ids64 != nil:
+		b.ids64 = append(b.ids64, id)
+	case id >= 0 && id <= math.MaxUint32:
+		b.ids32 = append(b.ids32, uint32(id))
+	default:
+		b.ids64 = make([]int64, len(b.ids32), cap(b.keys))
+		for i, v := range b.ids32 {
+			b.ids64[i] = int64(v)
+		}
+		b.ids32 = nil
+		b.ids64 = append(b.ids64, id)
+	}
 }
 
 // Add adds the mark or pattern of entry id. Marks are normalised (vrm.Normalize,
@@ -142,8 +166,7 @@ func (b *Builder) Grow(n int) {
 // alone, are skipped and counted.
 func (b *Builder) Add(id int64, mark string) {
 	if k, ok := pack(mark); ok { // already normalised: the common case
-		b.keys = append(b.keys, k)
-		b.ids = append(b.ids, id)
+		b.addKey(k, id)
 		return
 	}
 	if vrm.IsPattern(mark) {
@@ -157,8 +180,7 @@ func (b *Builder) Add(id int64, mark string) {
 	}
 	s := vrm.Normalize(mark)
 	if k, ok := pack(s); ok {
-		b.keys = append(b.keys, k)
-		b.ids = append(b.ids, id)
+		b.addKey(k, id)
 		return
 	}
 	if s == "" || len(s) > maxMarkLen {
@@ -178,9 +200,19 @@ func (b *Builder) Skipped() int { return b.skipped }
 // Index sorts what was added into an Index. The Builder must not be used
 // afterwards: the index takes over its memory.
 func (b *Builder) Index() *Index {
-	keys, ids := b.keys, b.ids
-	b.keys, b.ids = nil, nil
+	x := &Index{long: b.long, patterns: b.patterns}
+	if b.ids64 != nil {
+		x.keys, x.ids64, x.bucket = sortKeys(b.keys, b.ids64)
+	} else {
+		x.keys, x.ids32, x.bucket = sortKeys(b.keys, b.ids32)
+	}
+	*b = Builder{}
+	return x
+}
 
+// sortKeys sorts keys and their ids by (folded key, key, id) and returns
+// them, without spare capacity, with the bucket table.
+func sortKeys[I uint32 | int64](keys []uint64, ids []I) ([]uint64, []I, []uint32) {
 	// Counting sort by bucket, in place (American flag sort): count, then
 	// cycle every key to the next free slot of its bucket.
 	bucket := make([]uint32, numBuckets+1)
@@ -233,32 +265,16 @@ func (b *Builder) Index() *Index {
 
 	if cap(keys)-len(keys) > len(keys)/16 {
 		keys = slices.Clone(keys) // drop append's spare capacity
+		ids = slices.Clone(ids)
 	}
-	x := &Index{keys: keys, bucket: bucket, long: b.long, patterns: b.patterns}
-	fits := true
-	for _, id := range ids {
-		if id < 0 || id > math.MaxUint32 {
-			fits = false
-			break
-		}
-	}
-	if fits {
-		x.ids32 = make([]uint32, len(ids))
-		for i, id := range ids {
-			x.ids32[i] = uint32(id)
-		}
-	} else {
-		x.ids64 = slices.Clone(ids)
-	}
-	b.long, b.patterns = nil, nil
-	return x
+	return keys, ids, bucket
 }
 
 // sortBuckets sorts buckets from…to-1 by (folded key, key, id).
-func sortBuckets(keys []uint64, ids []int64, bucket []uint32, from, to int) {
+func sortBuckets[I uint32 | int64](keys []uint64, ids []I, bucket []uint32, from, to int) {
 	type item struct {
 		fold, key uint64
-		id        int64
+		id        I
 	}
 	var tmp []item
 	for bk := from; bk < to; bk++ {
@@ -276,8 +292,12 @@ func sortBuckets(keys []uint64, ids []int64, bucket []uint32, from, to int) {
 				return cmpU64(a.fold, b.fold)
 			case a.key != b.key:
 				return cmpU64(a.key, b.key)
+			case a.id < b.id:
+				return -1
+			case a.id > b.id:
+				return 1
 			}
-			return cmpI64(a.id, b.id)
+			return 0
 		})
 		for i, it := range tmp {
 			keys[lo+i], ids[lo+i] = it.key, it.id
@@ -290,16 +310,6 @@ func cmpU64(a, b uint64) int {
 		return -1
 	}
 	return 1
-}
-
-func cmpI64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // KeySource lists every hot-list mark and pattern with its entry id.
