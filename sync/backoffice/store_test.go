@@ -268,3 +268,31 @@ func TestAuditDetectsEdit(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentIngest: batches arriving together, touching days no batch has
+// touched before, all land (PostgreSQL creates day partitions on demand).
+func TestConcurrentIngest(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s storetest.Store) {
+		ctx := context.Background()
+		const writers, per = 4, 50
+		errc := make(chan error, writers)
+		for w := range writers {
+			go func() {
+				var items []wire.Item
+				for i := range per {
+					items = append(items, read(fmt.Sprintf("w%d-%d", w, i), "AB12CDE", now.Add(-time.Duration(i)*24*time.Hour)))
+				}
+				_, err := s.Ingest(ctx, fmt.Sprintf("car-%d", w), items, now)
+				errc <- err
+			}()
+		}
+		for range writers {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st, _ := s.Stats(ctx); st.Reads != writers*per {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
