@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"text/tabwriter"
@@ -110,7 +111,10 @@ func gpsReplay(ctx context.Context, m *Main, path string, asJSON bool) error {
 		}
 		_, werr = fmt.Fprintln(tw, row(fx))
 	}}
-	stats, err := gps.Replay(f, tr)
+	stats, err := gps.Replay(ctxReader{ctx, f}, tr)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		return asUsage(fmt.Errorf("NMEA file %s: %w", path, err))
 	}
@@ -134,6 +138,19 @@ func gpsReplay(ctx context.Context, m *Main, path string, asJSON bool) error {
 	}
 	fmt.Fprintf(m.Stderr, "; %s\n", stats)
 	return nil
+}
+
+// ctxReader stops a replay when ctx is done (Ctrl-C on a long log).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func toJSON(fx gps.Fix) epochJSON {
