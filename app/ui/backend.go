@@ -98,7 +98,9 @@ var ErrNoTiles = errors.New("no map tiles loaded")
 // Map gives the map screen its tiles and the car's position.
 type Map interface {
 	// Tile returns a PNG or JPEG tile in XYZ numbering (y from the north;
-	// MBTiles stores TMS rows, y flipped: row = 2^z-1-y).
+	// MBTiles stores TMS rows, y flipped: row = 2^z-1-y). It returns
+	// ErrNoTiles, for any tile, when no tile file is loaded, and nil bytes
+	// with no error for a tile the loaded file lacks.
 	Tile(z, x, y int) ([]byte, error)
 	// At returns where the car was at t (the GPS tracker's app.Locator).
 	At(t time.Time) app.Position

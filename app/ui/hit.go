@@ -133,6 +133,7 @@ func (h *hitScreen) setError(err error) {
 		h.errText.Text = "⚠ " + err.Error()
 	}
 	h.errText.Refresh()
+	h.object.Refresh()
 }
 
 // render rebuilds the screen for the most urgent hit; on the Fyne thread.
@@ -185,7 +186,7 @@ func (h *hitScreen) render() {
 	patch := canvas.NewImageFromImage(h.u.patch(hit.Read.ID, hit.Read.Patch))
 	patch.FillMode = canvas.ImageFillContain
 	compare := container.NewHBox(
-		container.NewVBox(t("Camera saw", 20, false), sized(patch, 300, 100)),
+		container.NewVBox(t("Camera saw", 20, false), sized(container.NewStack(patch, canvas.NewRectangle(Colour(ColorNameImageDim))), 300, 100)),
 		container.NewVBox(t("Read", 20, false), readPlate),
 		container.NewVBox(t("", 20, false), t("→", 64, true)),
 		container.NewVBox(t("Hot list", 20, false), entryPlate),

@@ -19,6 +19,7 @@ type statusBar struct {
 	u      *UI
 	object fyne.CanvasObject
 	bg     *canvas.Rectangle
+	row    *fyne.Container
 	texts  []*canvas.Text
 	speed  *canvas.Text
 	now    *canvas.Text
@@ -29,6 +30,7 @@ func newStatusBar(u *UI) *statusBar {
 	vm := u.VM
 	s := &statusBar{u: u, bg: canvas.NewRectangle(nil)}
 	row := container.NewHBox()
+	s.row = row
 	for _, b := range []binding.String{vm.CameraText, vm.GPSText, vm.ClockText, vm.HotlistText, vm.SyncText} {
 		b := b
 		t := text("", 17, false)
@@ -39,6 +41,7 @@ func newStatusBar(u *UI) *statusBar {
 			v, _ := b.Get()
 			t.Text = v
 			t.Refresh()
+			row.Refresh() // texts change width: lay the bar out again
 		}))
 	}
 	s.speed = text("", 17, true)
@@ -85,6 +88,7 @@ func (s *statusBar) render() {
 		t.Color = fg
 		t.Refresh()
 	}
+	s.row.Refresh()
 }
 
 // liveScreen is the camera picture with plate boxes beside the newest reads.
@@ -103,11 +107,11 @@ func newLiveScreen(u *UI) *liveScreen {
 	l.picture.ScaleMode = canvas.ImageScaleFastest
 	l.noPic = widget.NewLabel("No camera picture yet")
 	l.noPic.Alignment = fyne.TextAlignCenter
-	camera := container.NewStack(l.picture, container.NewCenter(l.noPic))
+	camera := container.NewStack(u.dimmed(l.picture), container.NewCenter(l.noPic))
 
 	l.list = widget.NewList(
 		func() int { return u.VM.Reads.Length() },
-		func() fyne.CanvasObject { return newReadRow() },
+		func() fyne.CanvasObject { return newReadRow(u) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			it, err := u.VM.Reads.GetValue(id)
 			if err != nil {
@@ -145,7 +149,7 @@ type readRow struct {
 	obj   fyne.CanvasObject
 }
 
-func newReadRow() *readRow {
+func newReadRow(u *UI) *readRow {
 	r := &readRow{
 		patch: canvas.NewImageFromImage(nil),
 		plate: NewPlate("", 30),
@@ -153,15 +157,12 @@ func newReadRow() *readRow {
 		mark:  text("", 40, true),
 		info:  widget.NewLabel(""),
 	}
+	r.plate.MinChars = 8
 	r.patch.FillMode = canvas.ImageFillContain
 	r.info.Truncation = fyne.TextTruncateEllipsis
-	r.obj = container.NewHBox(
-		sized(r.patch, 130, 56),
-		container.NewCenter(r.plate),
-		container.NewVBox(r.when),
-		layout.NewSpacer(),
-		sized(container.NewCenter(r.mark), 48, 56),
-	)
+	r.obj = container.NewBorder(nil, nil,
+		container.NewHBox(sized(u.dimmed(r.patch), 130, 56), container.NewCenter(r.plate), sized(container.NewCenter(r.when), 110, 56)),
+		sized(container.NewCenter(r.mark), 48, 56))
 	r.ExtendBaseWidget(r)
 	return r
 }

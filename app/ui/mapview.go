@@ -56,6 +56,22 @@ func (v *MapView) SetData(track []app.Position, points []MapPoint) {
 	v.mu.Unlock()
 }
 
+// Probe asks the backend whether it has tiles at all: Tile answers
+// ErrNoTiles, whatever the tile, when no file is loaded.
+func (v *MapView) Probe() {
+	plain := v.Tile == nil
+	if !plain {
+		_, err := v.Tile(0, 0, 0)
+		plain = errors.Is(err, ErrNoTiles)
+	}
+	v.mu.Lock()
+	v.plain = plain
+	if plain {
+		v.tiles = map[[3]int]image.Image{}
+	}
+	v.mu.Unlock()
+}
+
 // Plain reports whether the map is drawn without tiles.
 func (v *MapView) Plain() bool {
 	v.mu.Lock()
@@ -412,6 +428,7 @@ func (m *mapScreen) reload() {
 	}
 	night, _ := m.u.VM.Night.Get()
 	m.view.Night = night
+	m.view.Probe()
 	m.view.SetData(track, pts)
 	info := fmt.Sprintf("%d positions\n%d reads placed\n%d hits\n\nThick line: track\nSmall dots: reads\nBig dots: hits (by priority)\nRing: the car now", len(track), len(pts), hits)
 	if err != nil {

@@ -16,6 +16,7 @@ type Plate struct {
 	VRM      string
 	TextSize float32
 	Diff     []int
+	MinChars int // room kept for this many characters (list rows reuse plates)
 }
 
 // NewPlate returns a plate showing vrm at the given text size.
@@ -57,10 +58,7 @@ func (r *plateRenderer) pad() float32 { return r.p.TextSize * 0.35 }
 
 func (r *plateRenderer) MinSize() fyne.Size {
 	c := r.cell()
-	n := len(r.p.VRM)
-	if n == 0 {
-		n = 1
-	}
+	n := max(len(r.p.VRM), r.p.MinChars, 1)
 	return fyne.NewSize(float32(n)*c.Width+2*r.pad(), c.Height+r.pad())
 }
 

@@ -73,6 +73,12 @@ func newCheckScreen(u *UI) *checkScreen {
 	return c
 }
 
+// say shows a result or error and lays the screen out again for it.
+func (c *checkScreen) say(s string) {
+	c.result.SetText(s)
+	c.object.Refresh()
+}
+
 func (c *checkScreen) setCategory(name string) {
 	c.category = name
 	for n, b := range c.cats {
@@ -97,34 +103,43 @@ func (c *checkScreen) setDays(d int) {
 	}
 }
 
+// CheckVRM opens the check screen with vrm typed and checked, as if the
+// officer had typed it.
+func (u *UI) CheckVRM(vrm string) {
+	u.Show(ScreenCheck)
+	_ = u.check.vrm.Value.Set(vrm)
+	u.check.kbd.SetTarget(u.check.vrm)
+	u.check.doCheck()
+}
+
 func (c *checkScreen) doCheck() {
 	ms, err := c.u.VM.Check(c.u.ctx, c.vrm.Text())
 	switch {
 	case err != nil:
-		c.result.SetText("⚠ " + err.Error())
+		c.say("⚠ " + err.Error())
 	case len(ms) == 0:
-		c.result.SetText("No match: " + strings.ToUpper(c.vrm.Text()) + " is on no hot list.")
+		c.say("No match: " + strings.ToUpper(c.vrm.Text()) + " is on no hot list.")
 	default:
 		var lines []string
 		for _, m := range ms {
 			lines = append(lines, fmt.Sprintf("%s P%d %s — %s (%s %s)", m.Kind.Mark(), m.Entry.Priority,
 				m.Entry.Category, m.Entry.Action, m.Entry.List, m.Entry.VRM))
 		}
-		c.result.SetText(strings.Join(lines, "\n"))
+		c.say(strings.Join(lines, "\n"))
 	}
 }
 
 func (c *checkScreen) doAdd() {
 	n, err := c.u.VM.AddWanted(c.u.ctx, Wanted{VRM: c.vrm.Text(), Category: c.category, Reason: c.reason.Text(), Days: c.days})
 	if err != nil {
-		c.result.SetText("⚠ " + err.Error())
+		c.say("⚠ " + err.Error())
 		return
 	}
 	msg := fmt.Sprintf("Added %s as wanted (%s) for %d days.", strings.ToUpper(c.vrm.Text()), c.category, c.days)
 	if n > 0 {
 		msg += fmt.Sprintf(" %d earlier read(s) this shift now hit.", n)
 	}
-	c.result.SetText(msg)
+	c.say(msg)
 	c.reason.Clear()
 }
 
@@ -148,7 +163,7 @@ func newHistoryScreen(u *UI) *historyScreen {
 	h.kbd.SetTarget(h.query)
 	h.list = widget.NewList(
 		func() int { return len(h.rows) },
-		func() fyne.CanvasObject { return newHistoryRow() },
+		func() fyne.CanvasObject { return newHistoryRow(u) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(h.rows) {
 				o.(*historyRow).set(u, h.rows[id])
@@ -170,6 +185,7 @@ func (h *historyScreen) search() {
 	}
 	h.rows = rows
 	h.list.Refresh()
+	h.object.Refresh()
 }
 
 type historyRow struct {
@@ -179,8 +195,8 @@ type historyRow struct {
 	obj  fyne.CanvasObject
 }
 
-func newHistoryRow() *historyRow {
-	r := &historyRow{read: newReadRow(), what: widget.NewLabel("")}
+func newHistoryRow(u *UI) *historyRow {
+	r := &historyRow{read: newReadRow(u), what: widget.NewLabel("")}
 	r.what.Truncation = fyne.TextTruncateEllipsis
 	r.obj = container.NewBorder(nil, nil, r.read, nil, r.what)
 	r.ExtendBaseWidget(r)
@@ -237,6 +253,7 @@ func newLogonScreen(u *UI) *logonScreen {
 func (l *logonScreen) submit() {
 	if err := l.u.VM.LogOn(l.u.ctx, l.id.Text(), l.pin.Text()); err != nil {
 		l.err.SetText(err.Error())
+		l.object.Refresh()
 		l.pin.Clear()
 		return
 	}
@@ -267,6 +284,7 @@ type adminScreen struct {
 	list       *widget.Entry
 	saved      *widget.Label
 	importBtn  *widget.Button
+	loaded     bool
 }
 
 func newAdminScreen(u *UI) *adminScreen {
@@ -317,12 +335,17 @@ func newAdminScreen(u *UI) *adminScreen {
 	return a
 }
 
-// update shows the PIN gate or the panel.
+// update shows the PIN gate or the panel, loading the settings each time
+// the panel opens.
 func (a *adminScreen) update() {
 	if on, _ := a.u.VM.Admin.Get(); on {
+		if !a.panel.Visible() || !a.loaded {
+			a.load()
+		}
 		a.gate.Hide()
 		a.panel.Show()
 	} else {
+		a.loaded = false
 		a.panel.Hide()
 		a.gate.Show()
 	}
@@ -333,10 +356,11 @@ func (a *adminScreen) unlock() {
 	a.pin.Clear()
 	if err != nil {
 		a.err.SetText("Wrong admin PIN.")
+		a.object.Refresh()
 		return
 	}
 	a.err.SetText("")
-	a.load()
+	a.update()
 }
 
 // load fills the settings from the backend.
@@ -346,31 +370,38 @@ func (a *adminScreen) load() {
 	}
 	s, err := a.u.VM.Backend.Settings(a.u.ctx)
 	if err != nil {
-		a.saved.SetText("⚠ " + err.Error())
+		a.note("⚠ " + err.Error())
 		return
 	}
 	a.cameras.SetText(s.Cameras)
 	a.gps.SetText(s.GPS)
 	a.backOffice.SetText(s.BackOffice)
 	a.retention.SetText(strconv.Itoa(s.RetentionDays))
+	a.loaded = true
+}
+
+// note shows the outcome of an admin action.
+func (a *adminScreen) note(s string) {
+	a.saved.SetText(s)
+	a.object.Refresh()
 }
 
 func (a *adminScreen) save() {
 	days, err := strconv.Atoi(strings.TrimSpace(a.retention.Text))
 	if err != nil {
-		a.saved.SetText("⚠ retention must be a whole number of days")
+		a.note("⚠ retention must be a whole number of days")
 		return
 	}
 	s := Settings{Cameras: a.cameras.Text, GPS: strings.TrimSpace(a.gps.Text), BackOffice: strings.TrimSpace(a.backOffice.Text), RetentionDays: days}
 	if err := s.Validate(); err != nil {
-		a.saved.SetText("⚠ " + err.Error())
+		a.note("⚠ " + err.Error())
 		return
 	}
 	if err := a.u.VM.Backend.SaveSettings(a.u.ctx, s); err != nil {
-		a.saved.SetText("⚠ " + err.Error())
+		a.note("⚠ " + err.Error())
 		return
 	}
-	a.saved.SetText("Saved.")
+	a.note("Saved.")
 }
 
 func (a *adminScreen) doImport() {

@@ -16,7 +16,8 @@ const (
 	ColorNameTrack     fyne.ThemeColorName = "anprTrack"     // the car's track on the map
 	ColorNameMapPaper  fyne.ThemeColorName = "anprMapPaper"  // the map's background without tiles
 	ColorNameStatusBar fyne.ThemeColorName = "anprStatusBar"
-	ColorNameAlarm     fyne.ThemeColorName = "anprAlarm" // status bar when a part is lost
+	ColorNameAlarm     fyne.ThemeColorName = "anprAlarm"    // status bar when a part is lost
+	ColorNameImageDim  fyne.ThemeColorName = "anprImageDim" // laid over camera pictures: dims them at night
 )
 
 // Theme is the app's look: large type and touch targets for gloved hands,
@@ -93,6 +94,7 @@ var nightColors = map[fyne.ThemeColorName]color.Color{
 	ColorNameMapPaper:                  rgb(0x14, 0x05, 0x04),
 	ColorNameStatusBar:                 rgb(0x16, 0x04, 0x03),
 	ColorNameAlarm:                     rgb(0x70, 0x08, 0x04),
+	ColorNameImageDim:                  color.NRGBA{R: 0x0a, G: 0x01, B: 0x01, A: 0xa8},
 }
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{R: r, G: g, B: b, A: 0xff} }

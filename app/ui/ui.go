@@ -348,6 +348,17 @@ func (u *UI) themed(f func()) {
 	u.App.Settings().AddListener(func(fyne.Settings) { f() })
 }
 
+// dimmed lays a theme-coloured veil over a picture: clear by day, dark at
+// night, so camera pictures do not dazzle.
+func (u *UI) dimmed(img fyne.CanvasObject) fyne.CanvasObject {
+	veil := canvas.NewRectangle(Colour(ColorNameImageDim))
+	u.themed(func() {
+		veil.FillColor = Colour(ColorNameImageDim)
+		veil.Refresh()
+	})
+	return container.NewStack(img, veil)
+}
+
 // heading is a screen's title.
 func heading(s string) fyne.CanvasObject {
 	l := widget.NewLabel(s)
