@@ -161,6 +161,25 @@ func (d *Decoder) frame() ([]byte, error) {
 			}
 			continue
 		}
+		if d.state == inside {
+			// Fast path: copy the run of ordinary sentence bytes at once.
+			j, lim := d.pos, d.end
+			if room := d.pos + max - len(d.line); room < lim {
+				lim = room
+			}
+			for j < lim {
+				c := d.buf[j]
+				if c < 0x20 || c > 0x7e || c == '$' || c == '!' {
+					break
+				}
+				j++
+			}
+			if j > d.pos {
+				d.line = append(d.line, d.buf[d.pos:j]...)
+				d.pos, d.midLine = j, true
+				continue
+			}
+		}
 		b := d.buf[d.pos]
 		d.pos++
 		lineStart := !d.midLine
