@@ -221,17 +221,25 @@ func (c *Client) loop(ctx context.Context) {
 		if err != nil {
 			c.Logger.Warn("uplink: sync failed; retrying", "in", wait.Round(time.Millisecond), "err", err)
 		}
+		if !c.wait(ctx, wait, failing) {
+			return
+		}
+	}
+}
+
+// wait blocks until the delay has passed or, unless the link is failing (new
+// reads do not cut a backoff short), until Notify; false when ctx ended.
+func (c *Client) wait(ctx context.Context, d time.Duration, failing bool) bool {
+	timer := c.After(d)
+	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-c.After(wait):
+			return false
+		case <-timer:
+			return true
 		case <-c.notify:
-			if failing { // new reads do not cut a backoff short
-				select {
-				case <-ctx.Done():
-					return
-				case <-c.After(wait):
-				}
+			if !failing {
+				return true
 			}
 		}
 	}
