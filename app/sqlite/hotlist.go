@@ -39,36 +39,6 @@ func (db *DB) HotlistGeneration(ctx context.Context) (int64, error) {
 	return g, nil
 }
 
-// HotlistKeys calls fn with the id and VRM (or pattern) of every entry of
-// every list, expired ones included, from one consistent snapshot. It streams:
-// memory does not grow with the number of entries. An error from fn stops the
-// scan and is returned.
-func (db *DB) HotlistKeys(ctx context.Context, fn func(id int64, vrm string) error) error {
-	// The (list_id, vrm) index covers id and vrm and is far narrower than the
-	// table, so the scan reads a fraction of the pages.
-	rows, err := db.r.QueryContext(ctx, "SELECT id, vrm FROM hotlist INDEXED BY hotlist_list_vrm")
-	if err != nil {
-		return fmt.Errorf("hot-list keys: %w", err)
-	}
-	defer rows.Close()
-	var (
-		id  int64
-		vrm sql.RawBytes
-	)
-	for rows.Next() {
-		if err := rows.Scan(&id, &vrm); err != nil {
-			return fmt.Errorf("hot-list keys: %w", err)
-		}
-		if err := fn(id, string(vrm)); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("hot-list keys: %w", err)
-	}
-	return nil
-}
-
 const entrySelect = `SELECT h.id, l.name, h.vrm, h.priority, h.covert, h.expires, h.added, h.detail
 	FROM hotlist h JOIN lists l ON l.id = h.list_id`
 
@@ -340,6 +310,9 @@ func (imp *Import) commit() (ImportResult, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := rebuildKeys(imp.ctx, imp.tx, imp.listID); err != nil {
+		return res, err
+	}
 	if res.Generation, err = bumpGeneration(imp.ctx, imp.tx); err != nil {
 		return res, err
 	}
@@ -485,6 +458,9 @@ func addWanted(ctx context.Context, tx *wtx, e app.HotlistEntry, now time.Time) 
 	args := entryArgs(nil, listID, e)
 	if err := tx.QueryRowContext(ctx, sqlEntryUpsert+" RETURNING id", args...).Scan(&e.ID); err != nil {
 		return e, fmt.Errorf("write entry: %w", err)
+	}
+	if err := rebuildKeys(ctx, tx, listID); err != nil {
+		return e, err
 	}
 	payload, err := json.Marshal(e)
 	if err != nil {

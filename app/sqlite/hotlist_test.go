@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -424,5 +425,82 @@ func TestDeleteList(t *testing.T) {
 	sort.Strings(names)
 	if !reflect.DeepEqual(names, []string{"local"}) {
 		t.Errorf("lists %v", names)
+	}
+}
+
+// TestHotlistKeysPacked checks the packed keys HotlistKeys reads against the
+// hotlist table after every kind of change, across several chunks.
+func TestHotlistKeysPacked(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	check := func(step string) {
+		t.Helper()
+		want := map[int64]string{}
+		rows, err := raw.Query("SELECT id, vrm FROM hotlist")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			var vrm string
+			if err := rows.Scan(&id, &vrm); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = vrm
+		}
+		rows.Close()
+		got := map[int64]string{}
+		err = db.HotlistKeys(ctx, func(id int64, vrm string) error {
+			if _, dup := got[id]; dup {
+				return fmt.Errorf("id %d twice", id)
+			}
+			got[id] = vrm
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: HotlistKeys gives %d keys, the table holds %d", step, len(got), len(want))
+		}
+	}
+	const big = 70000 // more than one chunk
+	many := make([]app.HotlistEntry, big)
+	for i := range many {
+		many[i] = app.HotlistEntry{VRM: fmt.Sprintf("BG%05d", i), Priority: 1}
+	}
+	importList(t, db, "big", true, many...)
+	check("big import")
+	importList(t, db, "big", false, app.HotlistEntry{VRM: "BG00001", Priority: 2}, app.HotlistEntry{VRM: "NEW*", Priority: 1})
+	check("upsert")
+	importList(t, db, "small", true, app.HotlistEntry{VRM: "SM1", Priority: 1})
+	importList(t, db, "small", true, app.HotlistEntry{VRM: "SM2", Priority: 1}, app.HotlistEntry{VRM: "SM3", Priority: 1})
+	check("replace")
+	if _, err := db.AddWanted(ctx, app.HotlistEntry{VRM: "WA1", Expires: t0.Add(time.Hour), AddedBy: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	check("wanted")
+	imp, err := db.BeginImport(ctx, "small", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Add(app.HotlistEntry{VRM: "GONE", Priority: 1})
+	imp.Rollback()
+	check("rollback")
+	if err := db.DeleteList(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	check("delete")
+
+	if _, err := raw.Exec("UPDATE hotlist_keys SET keys = x'ff'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.HotlistKeys(ctx, func(int64, string) error { return nil }); err == nil {
+		t.Error("corrupt packed keys gave no error")
 	}
 }
