@@ -569,3 +569,35 @@ func TestBuilderSkips(t *testing.T) {
 		t.Errorf("Candidates = %v", ids)
 	}
 }
+
+func FuzzLoadSnapshot(f *testing.F) {
+	var b Builder
+	for i, m := range []string{"AB12CDE", "BD51SMR", "XY*", "ABCDEFGHJKLMN"} {
+		b.Add(int64(i+1), m)
+	}
+	path := filepath.Join(f.TempDir(), "seed.idx")
+	if err := b.Index().WriteSnapshot(path, 9); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:headerLen])
+	f.Add([]byte(snapMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "x.idx")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		x, _, err := LoadSnapshot(p)
+		if err != nil {
+			if !errors.Is(err, ErrCorruptSnapshot) {
+				t.Fatalf("error %v is not ErrCorruptSnapshot", err)
+			}
+			return
+		}
+		x.Candidates(cands("AB12CDE", "XYZ", "ABCDEFGHJKLMN"))
+	})
+}

@@ -226,7 +226,7 @@ func readSnapshot(f *os.File, want *int64) (*Index, int64, error) {
 		return nil, 0, corrupt("%d keys", nKeys)
 	case uint64(st.Size()) != headerLen+bodyLen:
 		return nil, 0, corrupt("file is %d bytes, header says %d (truncated?)", st.Size(), headerLen+bodyLen)
-	case bodyLen < fixed+10*uint64(nPat+nLong):
+	case bodyLen < fixed+10*(uint64(nPat)+uint64(nLong)):
 		return nil, 0, corrupt("body of %d bytes cannot hold its %d keys", bodyLen, nKeys)
 	}
 
