@@ -9,11 +9,16 @@
 //
 // Sources for the rules (see format.go for the detail):
 //   - DVLA leaflet INF104 "Vehicle registration numbers and number plates"
-//     (current format, memory tags and age identifiers).
-//   - GOV.UK "Vehicle registration numbers and number plates" and the
-//     Wikipedia articles "Vehicle registration plates of the United Kingdom"
-//     and "Vehicle registration plates of Northern Ireland" (prefix, suffix,
-//     dateless and NI series, letters withheld from each).
+//     (https://www.gov.uk/government/publications/vehicle-registration-numbers-and-number-plates):
+//     current format, memory tags, age identifiers.
+//   - Wikipedia, "Vehicle registration plates of the United Kingdom" and
+//     "Vehicle registration plates of Northern Ireland": prefix, suffix,
+//     dateless and NI series; NI county codes; "AXX 1234" since 1966, "1 IA"
+//     reversed marks from 1958, "AIW 1" the last county to adopt serials.
+//   - Registration dealers' format guides (e.g. nationalnumbers.co.uk
+//     "Number plate formats explained"): the letters I, O, Q, U and Z are
+//     never prefix or suffix year letters; Q marks are for vehicles of
+//     unknown age; I and Z are Irish.
 package vrm
 
 import (
