@@ -247,6 +247,13 @@ func (p *AlertPolicy) Hit(r Read, h Hit) *Alert {
 		}
 	}
 	p.lastVRM[r.VRM] = now
+	if len(p.lastVRM) > 1024 { // a long shift: forget marks outside the window
+		for v, t := range p.lastVRM {
+			if now.Sub(t) >= orDefault(p.SameVRM, DefaultSameVRM) {
+				delete(p.lastVRM, v)
+			}
+		}
+	}
 	best := vis[0]
 	for _, m := range vis[1:] {
 		if m.Entry.Priority < best.Entry.Priority {

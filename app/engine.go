@@ -357,7 +357,9 @@ func (e *Engine) Run(ctx context.Context, in <-chan Sighting) error {
 			if !ok {
 				return nil
 			}
-			if _, _, err := e.Process(ctx, s); err != nil {
+			if r, _, err := e.Process(ctx, s); err != nil {
+				// Only a stop during a store outage gets here: say which read.
+				e.Logger.Error("read not committed", "read", r.ID, "vrm", r.VRM, "camera", r.Camera, "err", err)
 				return err
 			}
 		}

@@ -756,6 +756,9 @@ func (p pastReads) HitOf(ctx context.Context, id string) (app.Hit, bool, error) 
 	return h, true, nil
 }
 
+// shutdownGrace is how long a stopped car waits for its last reads to commit.
+const shutdownGrace = 10 * time.Second
+
 // runHeadless runs a car with no window: the engine's events as JSON lines
 // on m.Stdout until the cameras end or ctx is done. The UI runs the same car
 // with a window instead.
@@ -776,10 +779,23 @@ func runHeadless(ctx context.Context, m *Main, c *car) error {
 			c.Logger.Error("write event", "err", err)
 		}
 	}
+	events, stopped := sub.C, ctx.Done()
+	var grace <-chan time.Time
 	for finished := false; !finished; {
 		select {
-		case ev := <-sub.C:
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
 			writeErr(enc.Encode(ev))
+		case <-stopped:
+			// The cameras stop; the engine commits what they saw. A store
+			// that cannot commit for this long is abandoned.
+			stopped, grace = nil, time.After(shutdownGrace)
+		case <-grace:
+			c.Logger.Error("reads still not committed; stopping anyway", "after", shutdownGrace)
+			c.Engine.Stop()
 		case <-sub.Wake:
 			if n, lagged := sub.Lagged(); lagged {
 				_, err := fmt.Fprintf(m.Stdout, "{\"type\":\"lagged\",\"dropped\":%d}\n", n)
