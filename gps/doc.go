@@ -20,6 +20,20 @@
 // read lock and never waits on the device. Sources report state changes
 // through a callback that must not block (the Feed calls it inline).
 //
+// # Sources
+//
+// Serial (go.bug.st/serial, 4800–115200 baud, or hunting for the rate),
+// GPSD (gpsd's NMEA relay over TCP), TCP (raw NMEA from an in-vehicle
+// router), UDP (a listener for the router's datagrams) and File (a log,
+// as fast as it reads or at the receiver's own pace) all implement
+// Source. A Feed owns one Source: Start(ctx) runs it on a goroutine that
+// reopens it with exponential backoff (MinBackoff doubling to MaxBackoff,
+// back to MinBackoff after a connection that delivered) whenever it fails,
+// ends or stays silent for IdleTimeout, reporting each state change
+// (connecting, connected, receiving, lost, done, stopped) to OnEvent; Stop
+// cancels and waits. RunOnce is the synchronous single connection tests
+// use. Feed.Stats sums the Decoder's counts over every connection.
+//
 // # Epochs
 //
 // A receiver sends a burst of sentences once per fix (an epoch). Sentences

@@ -362,7 +362,10 @@ func (t *Tracker) close() {
 		f.Sats = e.gsaUsed
 	}
 	if f.Kind == app.FixNone {
+		// Without a fix, the receiver's position, speed, course and
+		// altitude are stale or invented: none of them is reported.
 		f.Lat, f.Lon = 0, 0
+		f.SpeedMPS, f.CourseDeg, f.AltM = math.NaN(), math.NaN(), math.NaN()
 	}
 	t.date(&f, e)
 	e.open = false
@@ -421,6 +424,7 @@ func (t *Tracker) date(f *Fix, e *epoch) {
 	case suspect:
 		f.Time, f.DateSource, f.Kind = d.Add(e.tod), DateSuspect, app.FixNone
 		f.Lat, f.Lon = 0, 0
+		f.SpeedMPS, f.CourseDeg, f.AltM = math.NaN(), math.NaN(), math.NaN()
 	}
 }
 
