@@ -315,7 +315,7 @@ func (c *Client) SyncOnce(ctx context.Context) (Result, error) {
 			return res, fmt.Errorf("read outbox: %w", err)
 		}
 		if len(items) == 0 {
-			c.setLink(LinkUp, nil)
+			// Nothing was exchanged, so the link state stays as it was.
 			return res, nil
 		}
 		b, seqs, rejected := c.batch(items)
@@ -477,6 +477,7 @@ func (c *Client) FetchHotlists(ctx context.Context) error {
 		c.setLink(linkFor(err), err)
 		return fmt.Errorf("fetch hot-list manifest: %w", err)
 	}
+	c.setLink(LinkUp, nil)
 	var first error
 	for _, lv := range m.Lists {
 		err := c.fetchList(ctx, lv)

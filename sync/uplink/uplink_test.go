@@ -585,3 +585,18 @@ func TestWantedAndRejected(t *testing.T) {
 	}
 	sameIDs(t, want, backofficeIDs(t, srv.Store, time.Now().Add(-3*time.Hour), time.Now().Add(time.Hour)))
 }
+
+// TestEmptyOutboxSaysNothingOfTheLink: with nothing to send nothing is
+// exchanged, so the link is not reported up.
+func TestEmptyOutboxSaysNothingOfTheLink(t *testing.T) {
+	srv := startServer(t, "sqlite")
+	srv.stop()
+	car := openCar(t, filepath.Join(t.TempDir(), "car.db"))
+	c := srv.client(t, "car-1", car)
+	if res, err := c.SyncOnce(context.Background()); err != nil || res.Batches != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if st, _ := c.Status(context.Background()); st.Link != uplink.LinkUnknown {
+		t.Fatalf("link %s with nothing exchanged", st.Link)
+	}
+}
