@@ -146,8 +146,15 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 	return theme.DefaultTheme().Size(n)
 }
 
-// Colour returns a named colour of the theme now in use.
+// Colour returns a named colour of the theme now in use; under a theme
+// that is not ours (a test theme) the day palette's.
 func Colour(n fyne.ThemeColorName) color.Color {
+	if th, ok := theme.Current().(*Theme); ok {
+		return th.Color(n, theme.VariantLight)
+	}
+	if c, ok := dayColors[n]; ok {
+		return c
+	}
 	return theme.Current().Color(n, theme.VariantLight)
 }
 

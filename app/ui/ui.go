@@ -80,6 +80,7 @@ func New(ctx context.Context, a fyne.App, vm *ViewModel) *UI {
 	}
 	u.Window = a.NewWindow("ANPR")
 	u.Window.Resize(WindowSize)
+	u.Window.SetPadded(false) // the whole tablet screen is the app
 	u.applyTheme()
 
 	u.status = newStatusBar(u)
