@@ -43,6 +43,23 @@ type Index struct {
 
 	long     map[string][]longMark // by folded mark, marks too long to pack
 	patterns []pattern
+	// Patterns by the first character a match must start with (code-1),
+	// and those starting with a wildcard, so a read is globbed only
+	// against patterns it could match.
+	patFirst [36][]int32
+	patAny   []int32
+}
+
+// indexPatterns fills patFirst and patAny from patterns.
+func (x *Index) indexPatterns() {
+	x.patFirst, x.patAny = [36][]int32{}, nil
+	for i, p := range x.patterns {
+		if c := code[p.glob[0]]; c != 0 {
+			x.patFirst[c-1] = append(x.patFirst[c-1], int32(i))
+		} else {
+			x.patAny = append(x.patAny, int32(i))
+		}
+	}
 }
 
 // longMark is a mark too long for a key.
@@ -82,6 +99,7 @@ func newPattern(id int64, glob string) pattern {
 // match reports whether a normalised read matches the pattern.
 func (p *pattern) match(s string) bool {
 	if len(s) < p.minLen || !p.star && len(s) != p.minLen ||
+		len(p.suf) > 0 && s[len(s)-1] != p.suf[len(p.suf)-1] ||
 		!strings.HasPrefix(s, p.pre) || !strings.HasSuffix(s, p.suf) {
 		return false
 	}
@@ -207,6 +225,7 @@ func (b *Builder) Index() *Index {
 		x.keys, x.ids32, x.bucket = sortKeys(b.keys, b.ids32)
 	}
 	*b = Builder{}
+	x.indexPatterns()
 	return x
 }
 
@@ -356,7 +375,17 @@ func (x *Index) lookup(s string, cand int, hits []hit) []hit {
 			hits = append(hits, hit{id: l.id, cand: cand})
 		}
 	}
-	for i := range x.patterns {
+	if len(x.patterns) == 0 || s == "" {
+		return hits
+	}
+	if c := code[s[0]]; c != 0 {
+		hits = x.globAll(x.patFirst[c-1], s, cand, hits)
+	}
+	return x.globAll(x.patAny, s, cand, hits)
+}
+
+func (x *Index) globAll(which []int32, s string, cand int, hits []hit) []hit {
+	for _, i := range which {
 		if p := &x.patterns[i]; p.match(s) {
 			hits = append(hits, hit{id: p.id, cand: cand})
 		}

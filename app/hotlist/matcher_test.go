@@ -189,7 +189,8 @@ func TestMatch(t *testing.T) {
 }
 
 // TestIndexAgainstBruteForce checks the index finds exactly what comparing
-// every candidate with every mark finds, over random look-alike-heavy marks.
+// every candidate with every mark and pattern finds, over random
+// look-alike-heavy marks.
 func TestIndexAgainstBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const alphabet = "0ODQ1IL8B5S2Z6G4A7TCEX"
@@ -207,13 +208,34 @@ func TestIndexAgainstBruteForce(t *testing.T) {
 		marks[id] = m
 		b.Add(id*3, m) // ids not dense
 	}
+	globs := map[int64]string{}
+	for id := int64(1); id <= 60; id++ {
+		p := []byte(randMark() + randMark())
+		for range 1 + r.IntN(3) {
+			p[r.IntN(len(p))] = "*?"[r.IntN(2)]
+		}
+		if g := vrm.NormalizePattern(string(p)); strings.Trim(g, "*?") != "" {
+			globs[-id] = g
+			b.Add(-id, g)
+		}
+	}
 	x := b.Index()
+	globHits := 0
 	for range 3000 {
 		c := randMark()
+		if r.IntN(4) == 0 {
+			c += randMark()
+		}
 		var want []int64
 		for id, m := range marks {
 			if d, ok := vrm.Lookalike(c, m); ok && len(d) <= MaxSwaps {
 				want = append(want, id*3)
+			}
+		}
+		for id, g := range globs {
+			if globRef(g, c) {
+				want = append(want, id)
+				globHits++
 			}
 		}
 		gotIDs := x.Candidates([]app.Candidate{{Text: c}})
@@ -222,6 +244,9 @@ func TestIndexAgainstBruteForce(t *testing.T) {
 		if !slices.Equal(gotIDs, want) {
 			t.Fatalf("candidates of %q = %v, want %v", c, gotIDs, want)
 		}
+	}
+	if globHits < 10 {
+		t.Errorf("only %d pattern matches: the test does not exercise patterns", globHits)
 	}
 }
 

@@ -296,6 +296,7 @@ func readSnapshot(f *os.File, want *int64) (*Index, int64, error) {
 		k := vrm.FoldString(s)
 		x.long[k] = append(x.long[k], longMark{id: id, mark: s})
 	}
+	x.indexPatterns()
 	if _, err := r.ReadByte(); err != io.EOF {
 		return nil, 0, corrupt("data after the last record")
 	}
