@@ -371,6 +371,13 @@ func (t *Tracker) close() {
 	e.open = false
 	if f.DateSource == DateNone {
 		t.pending = append(t.pending, f)
+		if len(t.pending) > t.history() {
+			// A log that never dates itself: release the oldest undated.
+			if t.OnEpoch != nil {
+				t.emit = append(t.emit, t.pending[0])
+			}
+			t.pending = append(t.pending[:0], t.pending[1:]...)
+		}
 		return
 	}
 	if f.DateSource == DateReceiver && len(t.pending) > 0 {
@@ -447,10 +454,7 @@ func (t *Tracker) backfill(f Fix) {
 
 // file appends f to the history (and the emit queue).
 func (t *Tracker) file(f Fix) {
-	hist := t.History
-	if hist <= 0 {
-		hist = DefaultHistory
-	}
+	hist := t.history()
 	if len(t.fixes) != hist {
 		t.fixes, t.head, t.n = make([]Fix, hist), 0, 0
 	}
@@ -477,6 +481,13 @@ func (t *Tracker) file(f Fix) {
 	if t.OnEpoch != nil {
 		t.emit = append(t.emit, f)
 	}
+}
+
+func (t *Tracker) history() int {
+	if t.History > 0 {
+		return t.History
+	}
+	return DefaultHistory
 }
 
 // at returns the i-th fix of the history, oldest first.

@@ -273,3 +273,23 @@ func TestTrackerHistoryBounded(t *testing.T) {
 		t.Errorf("latest fix: %+v", p)
 	}
 }
+
+func TestTrackerUndatedBounded(t *testing.T) {
+	var undated int
+	tr := &Tracker{MinDate: GPSEpoch, History: 5, OnEpoch: func(f Fix) {
+		if f.Time.IsZero() && f.DateSource == DateNone {
+			undated++
+		}
+	}}
+	for i := 0; i < 50; i++ {
+		ts := day(12, 0, 0).Add(time.Duration(i) * time.Second).Format("150405")
+		feed(t, tr, time.Time{}, ggaAt("GP", ts, london, "1"))
+	}
+	if len(tr.pending) > 5 || undated != 44 {
+		t.Errorf("pending %d, released undated %d; want at most 5 held and 44 released", len(tr.pending), undated)
+	}
+	tr.Flush()
+	if undated != 50 {
+		t.Errorf("after Flush %d undated epochs released, want 50", undated)
+	}
+}
