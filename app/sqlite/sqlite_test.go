@@ -136,8 +136,31 @@ func TestOpen(t *testing.T) {
 	if err := raw.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if mode != "wal" || version != sqlite.SchemaVersion() || version < 1 {
-		t.Errorf("journal_mode %q user_version %d, want wal and %d", mode, version, sqlite.SchemaVersion())
+	var pageSize int
+	if err := raw.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || version != sqlite.SchemaVersion() || version < 1 || pageSize != 16384 {
+		t.Errorf("journal_mode %q user_version %d page_size %d, want wal, %d, 16384", mode, version, pageSize, sqlite.SchemaVersion())
+	}
+}
+
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fleet 50%")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "car #1?.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.SaveRead(context.Background(), testRead("r1", "AB12CDE", t0), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not at the path asked: %v", err)
 	}
 }
 
