@@ -521,6 +521,9 @@ func (t *Tracker) Clock() ClockState {
 // last usable fix by its speed and course for at most MaxExtrapolation;
 // otherwise FixNone with Age from the last usable fix before ts (0 when
 // there is none). Interpolated and extrapolated positions are Estimated.
+// The epoch still arriving is used once it closes (at the next epoch's
+// first sentence), so the newest fix is up to one epoch old: within the
+// extrapolation limit at 1 Hz and faster.
 func (t *Tracker) At(ts time.Time) app.Position {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
