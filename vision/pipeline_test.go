@@ -88,7 +88,7 @@ func TestPipelineDropsFramesWhenBehind(t *testing.T) {
 	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 100)
 	src := NewSource(path, "rear")
-	src.Realtime = true // 100 frames/s like a camera; the reader takes 30 ms a frame
+	// Paced at 100 frames/s like a camera; the reader takes 30 ms a frame.
 	r := &scripted{t: t, n: n, labels: driveLabels(t, file), delay: 30 * time.Millisecond}
 	p := &Pipeline{Source: src, Reader: r, Tracker: NewTracker("rear", RegionAny)}
 	if err := p.Start(context.Background()); err != nil {
@@ -108,7 +108,6 @@ func TestPipelineStopDeliversOpenPasses(t *testing.T) {
 	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 60
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
 	src := NewSource(path, "front")
-	src.Realtime = true
 	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
 	p.Tracker.EarlyFrames = 0 // passes are reported only when they end
 	p.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -136,7 +135,6 @@ func TestPipelineCancelAbandons(t *testing.T) {
 	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
 	src := NewSource(path, "front")
-	src.Realtime = true
 	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := p.Start(ctx); err != nil {

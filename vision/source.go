@@ -70,13 +70,13 @@ type Source struct {
 
 	// Queue is how many frames may wait for the consumer (default 2).
 	Queue int
-	// Lossless makes a full hand-off wait for the consumer instead of dropping
-	// the oldest frame: for evaluating a file frame by frame. Live sources
-	// ignore it: a camera cannot be paused.
+	// A video file plays like a camera by default: paced at its recorded
+	// frame rate times Speed (default 1), the oldest frame dropped when the
+	// consumer falls behind. Lossless instead delivers every frame as fast
+	// as the consumer takes them, waiting for it (evaluation, throughput
+	// benchmarks). Live sources ignore both: a camera cannot be paused.
 	Lossless bool
-	// Realtime paces a file at its recorded frame rate, as a camera would
-	// deliver it (the demo drive, the benchmark's latency run).
-	Realtime bool
+	Speed    float64
 	// MaxFrames ends a file after this many frames (0: the whole file).
 	MaxFrames int64
 	// Epoch is the capture time of a file's first frame (default: the Unix
@@ -244,6 +244,10 @@ func (s *Source) runFile(ctx context.Context) error {
 		fps = 25
 	}
 	period := time.Duration(float64(time.Second) / fps)
+	speed := s.Speed
+	if speed <= 0 {
+		speed = 1
+	}
 	start := time.Now()
 	var seq int64
 	for {
@@ -265,8 +269,8 @@ func (s *Source) runFile(ctx context.Context) error {
 		// the frame read in others; the frame index times the period is
 		// the same everywhere and deterministic.
 		pos := time.Duration(seq) * period
-		if s.Realtime {
-			if d := time.Until(start.Add(pos)); d > 0 {
+		if !s.Lossless {
+			if d := time.Until(start.Add(time.Duration(float64(pos) / speed))); d > 0 {
 				select {
 				case <-time.After(d):
 				case <-ctx.Done():

@@ -30,6 +30,7 @@ func TestSourceDropsOldestFrame(t *testing.T) {
 	path := writeVideo(t, t.TempDir(), 20, 160, 120, 10)
 	src := NewSource(path, "front")
 	src.Queue = 2
+	src.Speed = 1000 // 10 000 frames/s: the whole clip arrives at once
 	if err := src.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

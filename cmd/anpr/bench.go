@@ -156,7 +156,7 @@ func runBench(ctx context.Context, m *Main, args []string) error {
 // benchRun pushes one pass of the video through a fresh pipeline.
 func benchRun(ctx context.Context, path string, models *vision.Models, region vision.Region, frames int64, realtime bool) (benchJSON, error) {
 	src := vision.NewSource(path, "bench")
-	src.Lossless, src.Realtime, src.MaxFrames = !realtime, realtime, frames
+	src.Lossless, src.MaxFrames = !realtime, frames
 	p := vision.NewPipeline(src, models, region)
 	cpu0 := cpuSeconds()
 	start := time.Now()
