@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -753,3 +754,73 @@ func TestRecheckWindow(t *testing.T) {
 		t.Errorf("raised %s", evs[0].Read.ID)
 	}
 }
+
+// discard is a store that keeps nothing.
+type discard struct{}
+
+func (discard) SaveRead(context.Context, app.Read, *app.Hit) error { return nil }
+
+// TestEngineMemoryFlat runs 30 reads/s for 10 minutes of (injected) time,
+// a hit every 100 reads, acknowledged and decided by the officer, with a
+// subscriber that has stopped reading: the engine's memory must not grow
+// with the number of reads.
+func TestEngineMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("18 000 reads")
+	}
+	clk := newClock()
+	m := &matcher{}
+	for i := range 200 {
+		m.add(app.HotlistEntry{List: "pnc", VRM: fmt.Sprintf("HH%03dIT", i), Category: "stolen", Priority: 1 + i%9})
+	}
+	st := newStore()
+	e := &app.Engine{Locator: &locator{}, Matcher: m, Store: discard{}, Decisions: decideAll{st}, Now: clk.Now, Logger: quiet()}
+	sub := e.Subscribe(256) // never read
+	ctx := context.Background()
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	const perSecond, seconds = 30, 600
+	var mid uint64
+	for i := range perSecond * seconds {
+		vrm := fmt.Sprintf("AB%02dCDE", i%100)
+		if i%100 == 0 {
+			vrm = fmt.Sprintf("HH%03dIT", i/100%200)
+		}
+		s := sighting(vrm, clk.Now())
+		s.Patch = make([]byte, 32<<10)
+		r, h, err := e.Process(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != nil {
+			e.Acknowledge(r.ID)
+			if err := e.Decide(ctx, app.Decision{ReadID: r.ID, Outcome: app.OutcomeConfirmed, Officer: "4521"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.QueuedAlerts()
+		if i%perSecond == 0 {
+			e.TickOnce(ctx)
+		}
+		clk.Add(time.Second / perSecond)
+		if i == perSecond*seconds/2 {
+			mid = heap()
+		}
+	}
+	end := heap()
+	runtime.KeepAlive(e) // measured alive, or the GC takes it all
+	runtime.KeepAlive(sub)
+	t.Logf("heap at 5 min %d KiB, at 10 min %d KiB", mid>>10, end>>10)
+	if end > mid+2<<20 {
+		t.Errorf("heap grew from %d KiB to %d KiB over the second 5 minutes", mid>>10, end>>10)
+	}
+}
+
+// decideAll accepts a decision on any read.
+type decideAll struct{ *store }
+
+func (decideAll) SaveDecision(context.Context, app.Decision) error { return nil }

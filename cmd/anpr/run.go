@@ -635,7 +635,7 @@ func (c *car) probe(ctx context.Context) []app.PartStatus {
 		case st.Source.Captured == 0 && now.Sub(cs.moved) < cameraStall:
 			s.State = app.StateUnknown // starting
 		case now.Sub(cs.moved) >= cameraStall && p.Source.Kind() != vision.KindFile:
-			s.State, s.Detail = app.StateLost, fmt.Sprintf("no frame for %.0f s", now.Sub(cs.moved).Seconds())
+			s.State, s.Detail = app.StateLost, "no frames" // a steady detail: one status line, not one a second
 		}
 		out = append(out, s)
 	}
@@ -648,12 +648,7 @@ func (c *car) probe(ctx context.Context) []app.PartStatus {
 	case !ever:
 		g.State, g.Detail = app.StateUnknown, "waiting for the receiver"
 	case !pos.Fix.Usable():
-		g.State = app.StateLost
-		if pos.Age > 0 {
-			g.Detail = fmt.Sprintf("no fix for %.0f s", pos.Age.Seconds())
-		} else {
-			g.Detail = "no fix"
-		}
+		g.State, g.Detail = app.StateLost, "no fix" // FixAge says for how long
 	case pos.Age > gpsStale || pos.Estimated:
 		g.State, g.Detail = app.StateDegraded, "position estimated"
 	default:
@@ -667,7 +662,7 @@ func (c *car) probe(ctx context.Context) []app.PartStatus {
 		cl.State = app.StateDegraded
 		cl.Detail = "reads stamped by the system clock"
 		if r.Suspect {
-			cl.Detail = fmt.Sprintf("system clock %v off GPS time", r.Offset.Round(time.Millisecond))
+			cl.Detail = "system clock disagrees with GPS time" // ClockOffset says by how much
 		}
 	}
 	out = append(out, cl)
