@@ -38,6 +38,9 @@ type Matcher struct {
 
 	idx atomic.Pointer[loaded]
 	mu  sync.Mutex // serialises Reload
+
+	rebuilt chan struct{} // closed when OpenStale's background rebuild ends
+	bgErr   error         // its error, readable once rebuilt is closed
 }
 
 // loaded is an index with where it came from.
@@ -82,6 +85,51 @@ func Open(ctx context.Context, src Source, snapshotPath string) (*Matcher, error
 		return nil, fmt.Errorf("open hot-list matcher: %w", err)
 	}
 	return m, nil
+}
+
+// OpenStale is Open for the fastest start: a snapshot of an older
+// generation is used at once, and the index is rebuilt in the background
+// and swapped in when ready (Info then says so). Until the swap, entries
+// added since the snapshot are not matched; entries changed or removed
+// since are judged as they are now, because Match checks every entry it
+// fetches, so a stale index can miss a hit but never report a wrong one.
+// Without a usable snapshot it behaves as Open. The rebuild runs under ctx:
+// cancelling ctx abandons it; Wait waits for it.
+func OpenStale(ctx context.Context, src Source, snapshotPath string) (*Matcher, error) {
+	if snapshotPath == "" {
+		return Open(ctx, src, snapshotPath)
+	}
+	start := time.Now()
+	gen, err := src.HotlistGeneration(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open hot-list matcher: %w", err)
+	}
+	idx, g, err := loadSnapshot(snapshotPath, nil)
+	if err != nil || g == gen {
+		return Open(ctx, src, snapshotPath)
+	}
+	m := &Matcher{src: src, snapshot: snapshotPath, rebuilt: make(chan struct{})}
+	stale := fmt.Errorf("%w: snapshot generation %d, hot lists %d; rebuilding in the background",
+		ErrStaleSnapshot, g, gen)
+	m.idx.Store(&loaded{index: idx, generation: g, info: LoadInfo{
+		Generation: g, FromSnapshot: true, SnapshotErr: stale, Took: time.Since(start)}})
+	go func() {
+		defer close(m.rebuilt)
+		if err := m.reload(ctx, stale); err != nil {
+			m.bgErr = fmt.Errorf("rebuild hot-list index: %w", err)
+		}
+	}()
+	return m, nil
+}
+
+// Wait waits for the background rebuild OpenStale started, if any, and
+// returns its error.
+func (m *Matcher) Wait() error {
+	if m.rebuilt == nil {
+		return nil
+	}
+	<-m.rebuilt
+	return m.bgErr
 }
 
 // ErrStaleSnapshot says a snapshot's generation is not the source's.

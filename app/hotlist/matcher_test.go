@@ -407,6 +407,57 @@ func TestOpenUsesSnapshot(t *testing.T) {
 	}
 }
 
+func TestOpenStale(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hotlist.idx")
+	src := &memSource{entries: []app.HotlistEntry{entry(1, "AB12CDE", 5), entry(2, "BD51SMR", 5)}}
+	if _, err := Open(context.Background(), src, path); err != nil {
+		t.Fatal(err)
+	}
+	// After the snapshot: entry 1 changes its mark, entry 2 goes, 3 comes.
+	src.set([]app.HotlistEntry{entry(1, "XY12XYZ", 5), entry(3, "K50WTB", 5)})
+	block := make(chan struct{})
+	slow := &slowKeys{memSource: src, wait: block}
+	m, err := OpenStale(context.Background(), slow, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := m.Info(); !info.FromSnapshot || !errors.Is(info.SnapshotErr, ErrStaleSnapshot) || info.Generation != 0 {
+		t.Errorf("info before the rebuild = %+v", info)
+	}
+	// The stale index never reports what the entries no longer say.
+	for _, c := range []string{"AB12CDE", "BD51SMR", "K50WTB"} {
+		if ms, err := m.Match(cands(c), t0); err != nil || len(ms) != 0 {
+			t.Errorf("stale index: Match(%s) = %+v, %v", c, reduce(ms), err)
+		}
+	}
+	close(block)
+	if err := m.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if info := m.Info(); info.FromSnapshot || m.Generation() != 1 {
+		t.Errorf("info after the rebuild = %+v at generation %d", info, m.Generation())
+	}
+	for _, c := range []string{"XY12XYZ", "K50WTB"} {
+		if ms, _ := m.Match(cands(c), t0); len(ms) != 1 {
+			t.Errorf("rebuilt index: Match(%s) = %+v", c, reduce(ms))
+		}
+	}
+	if _, gen, err := LoadSnapshot(path); err != nil || gen != 1 {
+		t.Errorf("snapshot after the rebuild: generation %d, %v", gen, err)
+	}
+}
+
+// slowKeys holds HotlistKeys until wait is closed.
+type slowKeys struct {
+	*memSource
+	wait chan struct{}
+}
+
+func (s *slowKeys) HotlistKeys(ctx context.Context, fn func(int64, string) error) error {
+	<-s.wait
+	return s.memSource.HotlistKeys(ctx, fn)
+}
+
 func TestSnapshotRoundTrip(t *testing.T) {
 	g := NewGenerator(3, t0)
 	src := &GenSource{Gen: g, N: 20000, Patterns: 50, Generation: 42}
