@@ -55,7 +55,7 @@ type Feed struct {
 
 	MinBackoff  time.Duration // DefaultMinBackoff when 0
 	MaxBackoff  time.Duration // DefaultMaxBackoff when 0
-	IdleTimeout time.Duration // DefaultIdleTimeout when 0; negative: never
+	IdleTimeout time.Duration // DefaultIdleTimeout when 0; negative: never; files: never
 	Now         func() time.Time
 	// After waits for a backoff; tests replace it so they never sleep.
 	After func(time.Duration) <-chan time.Time
@@ -190,7 +190,8 @@ func (f *Feed) RunOnce(ctx context.Context) (got bool, err error) {
 	stopWatch := context.AfterFunc(ctx, closeRC) // unblock a Read on cancel
 	defer stopWatch()
 	var timer *time.Timer
-	if f.IdleTimeout >= 0 {
+	_, isFinite := f.Source.(finite)
+	if f.IdleTimeout >= 0 && !isFinite { // a paced log may pause longer, by design
 		d := f.IdleTimeout
 		if d == 0 {
 			d = DefaultIdleTimeout
