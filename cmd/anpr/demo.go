@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !*headless {
+	if !*headless && runWindow == nil {
 		return badUsage("the touchscreen UI is not in this build yet: use --headless")
 	}
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -68,6 +68,9 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer cleanup()
+	if !*headless {
+		return runWindow(ctx, m, c)
+	}
 	return runHeadless(ctx, m, c)
 }
 

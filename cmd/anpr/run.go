@@ -66,7 +66,7 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	if !*headless {
+	if !*headless && runWindow == nil {
 		return badUsage("the touchscreen UI is not in this build yet: use --headless")
 	}
 	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
@@ -75,8 +75,18 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer c.close()
+	if !*headless {
+		return runWindow(ctx, m, c)
+	}
 	return runHeadless(ctx, m, c)
 }
+
+// runWindow runs a car with the touchscreen UI instead of JSON lines. The
+// UI's own file in this package sets it from an init function; until then
+// run and demo are headless only. Like runHeadless it starts the car
+// (c.start), drives it until the cameras end or ctx is done (c.wait), and
+// leaves c.close to the caller.
+var runWindow func(ctx context.Context, m *Main, c *car) error
 
 // ---- configuration ----
 
