@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -223,5 +225,52 @@ func BenchmarkHotlistKeys(b *testing.B) {
 			b.ReportMetric(float64(total*b.N)/(cpuTime()-cpu).Seconds(), "rows/cpu-s")
 		})
 		db.Close()
+	}
+}
+
+// BenchmarkWriter measures group commit: several producers (cameras) each
+// calling Save, which returns only once their read is committed.
+func BenchmarkWriter(b *testing.B) {
+	patch, overview := jpeg("patch", 4*1024), jpeg("overview", 56*1024)
+	for _, producers := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("producers=%d", producers), func(b *testing.B) {
+			db, err := sqlite.Open(filepath.Join(b.TempDir(), "car.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			w := sqlite.NewWriter(db)
+			w.Start(context.Background())
+			defer w.Stop()
+			base := testRead("bench", "AB12CDE", t0)
+			base.Patch, base.Overview = patch, overview
+			var next atomic.Int64
+			b.SetBytes(int64(len(patch) + len(overview)))
+			b.ResetTimer()
+			start, cpu := time.Now(), cpuTime()
+			var wg sync.WaitGroup
+			for range producers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						n := next.Add(1) - 1
+						if n >= int64(b.N) {
+							return
+						}
+						r := base
+						r.ID = "r" + strconv.FormatInt(n, 10)
+						r.Time = t0.Add(time.Duration(n) * time.Millisecond)
+						if err := w.Save(context.Background(), r, nil); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+			b.ReportMetric(float64(b.N)/(cpuTime()-cpu).Seconds(), "reads/cpu-s")
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,7 +95,33 @@ const (
 		list, entry_vrm, priority, covert, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
+// finite turns a NaN or infinite confidence into 0. A recogniser glitch must
+// not make a read unsaveable (JSON and the NOT NULL column refuse NaN), and a
+// read is never dropped.
+func finite(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// finiteConfidences returns r with every confidence finite, without
+// touching the caller's slices.
+func finiteConfidences(r app.Read) app.Read {
+	r.Confidence = finite(r.Confidence)
+	r.Candidates = slices.Clone(r.Candidates)
+	for i := range r.Candidates {
+		r.Candidates[i].Confidence = finite(r.Candidates[i].Confidence)
+	}
+	r.CharConfidences = slices.Clone(r.CharConfidences)
+	for i := range r.CharConfidences {
+		r.CharConfidences[i] = finite(r.CharConfidences[i])
+	}
+	return r
+}
+
 func saveReadTx(ctx context.Context, tx *wtx, r app.Read, h *app.Hit, now time.Time) error {
+	r = finiteConfidences(r)
 	cands, err := json.Marshal(r.Candidates)
 	if err != nil {
 		return err
