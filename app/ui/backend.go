@@ -48,9 +48,10 @@ type Officer interface {
 
 // ReadQuery selects reads of this shift for the history screen.
 type ReadQuery struct {
-	Since time.Time // the shift's start
-	VRM   string    // substring of the VRM, upper case; empty: every read
-	Limit int       // newest first; 0: the backend's default
+	Since   time.Time // the shift's start
+	VRM     string    // substring of the VRM, upper case; empty: every read
+	Limit   int       // newest first; 0: the backend's default
+	Patches bool      // load plate patches (the history shows them; the map does not)
 }
 
 // ReadRecord is one stored read with its hit and decision, if any.

@@ -410,7 +410,7 @@ func newMapScreen(u *UI) *mapScreen {
 // reload fetches the track and this shift's reads and redraws.
 func (m *mapScreen) reload() {
 	track, _ := m.u.VM.Track()
-	recs, err := m.u.VM.Backend.ShiftReads(m.u.ctx, ReadQuery{Since: m.u.VM.ShiftStart()})
+	recs, err := m.u.VM.Backend.ShiftReads(m.u.ctx, ReadQuery{Since: m.u.VM.ShiftStart(), Limit: 5000})
 	var pts []MapPoint
 	hits := 0
 	for _, r := range recs {

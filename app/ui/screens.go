@@ -176,7 +176,7 @@ func newHistoryScreen(u *UI) *historyScreen {
 // search asks the backend for the shift's reads matching the query.
 func (h *historyScreen) search() {
 	q := strings.ToUpper(strings.ReplaceAll(h.query.Text(), " ", ""))
-	rows, err := h.u.VM.Backend.ShiftReads(h.u.ctx, ReadQuery{Since: h.u.VM.ShiftStart(), VRM: q, Limit: 500})
+	rows, err := h.u.VM.Backend.ShiftReads(h.u.ctx, ReadQuery{Since: h.u.VM.ShiftStart(), VRM: q, Limit: 100, Patches: true})
 	if err != nil {
 		h.count.SetText("⚠ " + err.Error())
 		rows = nil
