@@ -58,7 +58,7 @@ count=0
 while IFS='|' read -r name words; do
 	espeak-ng -v "$VOICE" -s "$SPEED" -w "$tmp/raw.wav" "$words"
 	# mono 16 kHz 16-bit; trim leading and trailing silence; peak -3 dBFS
-	sox "$tmp/raw.wav" -r 16000 -c 1 -b 16 "$name.wav" \
+	sox -R "$tmp/raw.wav" -r 16000 -c 1 -b 16 -D "$name.wav" \
 		silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse norm -3
 	count=$((count + 1))
 done < <(clips)
