@@ -218,7 +218,9 @@ func (e *epoch) merge(r *Report) {
 	}
 }
 
-// kind decides the epoch's fix kind from what its sentences said.
+// kind decides the epoch's fix kind from what its sentences said. 2D or 3D
+// follows the receiver's GSA when it sent one (gpsd instead calls any fix
+// with a GGA altitude 3D), else the presence of an altitude.
 func (e *epoch) kind() app.FixKind {
 	if !e.hasPos {
 		return app.FixNone
