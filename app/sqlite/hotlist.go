@@ -159,9 +159,10 @@ func validEntry(e app.HotlistEntry) error {
 }
 
 // entryArgs appends the values of hotlistCols for e.
-func entryArgs(args []any, listID int64, e app.HotlistEntry) []any {
+// The packed detail is appended to buf, and is the last value.
+func entryArgs(args []any, listID int64, e app.HotlistEntry, buf []byte) []any {
 	return append(args, listID, e.VRM, int64(boolInt(e.IsPattern())), int64(e.Priority),
-		int64(boolInt(e.Covert)), msOrNull(e.Expires), ms(e.Added), appendDetail(nil, e))
+		int64(boolInt(e.Covert)), msOrNull(e.Expires), ms(e.Added), appendDetail(buf, e))
 }
 
 // ensureList returns the id of the named list, creating it, and marks it
@@ -202,6 +203,7 @@ type Import struct {
 	removed int
 	added   int
 	args    []any
+	detail  []byte
 	done    bool
 }
 
@@ -276,7 +278,10 @@ func (imp *Import) Add(e app.HotlistEntry) error {
 	if e.Added.IsZero() {
 		e.Added = imp.started
 	}
-	imp.args = entryArgs(imp.args[:0], imp.listID, e)
+	imp.args = entryArgs(imp.args[:0], imp.listID, e, imp.detail)
+	// The driver copies what it binds, so the next Add may reuse the
+	// detail buffer.
+	imp.detail = imp.args[len(imp.args)-1].([]byte)[:0]
 	if _, err := imp.insert.ExecContext(imp.ctx, imp.args...); err != nil {
 		return fmt.Errorf("hot-list import %s: write entry %s: %w", imp.list, e.VRM, err)
 	}
@@ -455,7 +460,7 @@ func addWanted(ctx context.Context, tx *wtx, e app.HotlistEntry, now time.Time) 
 	if err != nil {
 		return e, err
 	}
-	args := entryArgs(nil, listID, e)
+	args := entryArgs(nil, listID, e, nil)
 	if err := tx.QueryRowContext(ctx, sqlEntryUpsert+" RETURNING id", args...).Scan(&e.ID); err != nil {
 		return e, fmt.Errorf("write entry: %w", err)
 	}

@@ -181,7 +181,7 @@ func (db *DB) Close() error {
 func (db *DB) prepare(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{sqlReadInsert, sqlImagesInsert, sqlOutboxInsert, sqlUnack, sqlHitInsert,
-		sqlHitMatchesDelete, sqlHitMatchInsert, sqlReadHasHit, sqlAuditInsert} {
+		sqlHitMatchesDelete, sqlHitMatchInsert, sqlReadHasHit, sqlAuditLast, sqlAuditInsert} {
 		st, err := db.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)

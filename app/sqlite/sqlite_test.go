@@ -273,4 +273,54 @@ func TestAuditAppendOnly(t *testing.T) {
 	if len(got) != 3 {
 		t.Errorf("%d events after attempted changes, want 3", len(got))
 	}
+	if err := db.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+}
+
+// TestAuditTamperEvident drops the triggers, as someone with the file could,
+// and changes the log: VerifyAudit must see it.
+func TestAuditTamperEvident(t *testing.T) {
+	tests := []struct{ name, sql string }{
+		{"edit detail", "UPDATE audit SET detail = 'camera rear' WHERE action = 'settings'"},
+		{"edit time", "UPDATE audit SET time = time + 1 WHERE action = 'logon'"},
+		{"remove", "DELETE FROM audit WHERE action = 'settings'"},
+		{"insert", "INSERT INTO audit (seq, time, actor, action, detail, hash) VALUES (2, 0, 'x', 'y', '', x'00')"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t)
+			ctx := context.Background()
+			for _, ev := range []app.AuditEvent{
+				{Time: t0, Actor: "1234", Action: "logon"},
+				{Time: t0.Add(time.Second), Actor: "admin", Action: "settings", Detail: "camera front"},
+				{Time: t0.Add(2 * time.Second), Actor: "1234", Action: "logoff"},
+			} {
+				if err := db.Audit(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.VerifyAudit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := sql.Open("sqlite", db.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			if tt.name == "insert" {
+				// Make room: renumber the later events.
+				tt.sql = "UPDATE audit SET seq = seq + 10 WHERE seq >= 2; " + tt.sql
+			}
+			for _, stmt := range []string{"DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete", tt.sql} {
+				if _, err := raw.Exec(stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			if err := db.VerifyAudit(ctx); !errors.Is(err, sqlite.ErrAuditTampered) {
+				t.Errorf("VerifyAudit: %v, want ErrAuditTampered", err)
+			}
+		})
+	}
 }

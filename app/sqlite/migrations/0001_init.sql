@@ -142,13 +142,16 @@ CREATE INDEX outbox_read ON outbox (read_seq) WHERE read_seq IS NOT NULL;
 CREATE INDEX outbox_acked ON outbox (acked) WHERE acked IS NOT NULL AND read_seq IS NULL;
 
 -- The audit log is append-only: the code has no UPDATE or DELETE path, and
--- these triggers refuse one from anywhere else.
+-- these triggers refuse one from anywhere else. Each event's hash covers the
+-- previous event's hash (see auditHash in audit.go), so an edit made around
+-- the triggers shows in VerifyAudit.
 CREATE TABLE audit (
 	seq    INTEGER PRIMARY KEY AUTOINCREMENT,
 	time   INTEGER NOT NULL,
 	actor  TEXT NOT NULL,
 	action TEXT NOT NULL,
-	detail TEXT NOT NULL
+	detail TEXT NOT NULL,
+	hash   BLOB NOT NULL
 ) STRICT;
 
 CREATE INDEX audit_time ON audit (time);
