@@ -293,3 +293,33 @@ func TestTrackerUndatedBounded(t *testing.T) {
 		t.Errorf("after Flush %d undated epochs released, want 50", undated)
 	}
 }
+
+// TestTrackerConcurrentAt: the engine asks while the feed updates (run
+// with -race).
+func TestTrackerConcurrentAt(t *testing.T) {
+	tr := &Tracker{MinDate: GPSEpoch, History: 8}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			ts := day(12, 0, 0).Add(time.Duration(i) * time.Second).Format("150405")
+			feed(t, tr, time.Time{}, rmcAt(ts, "A", london, "0.0", "0.0", "101025", "A"))
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if p := tr.At(day(12, 3, 18)); p.Fix != app.Fix2D {
+				t.Errorf("after the feed: %+v", p)
+			}
+			return
+		default:
+			p := tr.At(day(12, 0, 0).Add(time.Duration(i%200) * time.Second))
+			if p.Fix == app.FixSim || (p.Fix != app.FixNone && !near(p.Lat, 51.5)) {
+				t.Fatalf("At during updates: %+v", p)
+			}
+			tr.Clock()
+			tr.Latest()
+		}
+	}
+}
