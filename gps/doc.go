@@ -39,7 +39,11 @@
 // A receiver sends a burst of sentences once per fix (an epoch). Sentences
 // that carry a time (RMC, GGA, GNS, GLL, ZDA) open a new epoch when their
 // time differs from the open one; those that carry none (GSA, VTG) belong
-// to the open epoch. Within an epoch, a combined-constellation talker (GN)
+// to the open epoch (a receiver that sends GSA ahead of its epoch's timed
+// sentences, like com-1289.log's, has it counted with the epoch before;
+// GSA only chooses between 2D and 3D and fills HDOP and satellites when
+// nothing else does, so at worst a change of dimension shows one epoch
+// late). Within an epoch, a combined-constellation talker (GN)
 // outranks a single-constellation one (GP, GL, GA, GB, BD, QZ, …), and
 // among sentences of equal rank the most cautious fix status wins: a
 // simulator or manual sentence makes the epoch unusable, a sentence that
