@@ -1,25 +1,3 @@
-// Package sqlite is the car's store on SQLite (modernc.org/sqlite, pure Go):
-// hot lists, reads with their plate patch and overview images, hits and
-// officer decisions, the outbox the uplink drains to the back office, and an
-// append-only audit log. Everything lives in one file, in WAL mode, with the
-// schema applied by numbered migrations embedded in the binary.
-//
-// Durability: a read is committed, and the WAL synced to the device, before
-// SaveRead returns (synchronous=FULL). In WAL mode synchronous=NORMAL only
-// syncs at checkpoints: a committed transaction survives a process crash but
-// can be lost on power loss, and a patrol car loses power whenever the
-// ignition or the battery does. The engine raises an alert only after the
-// read is stored, so an alert must never refer to a read that a power cut can
-// take back; FULL costs one fsync per transaction, which SaveReads amortises
-// over a batch.
-//
-// Concurrency: writes go through a pool of one connection with
-// _txlock=immediate, so writers queue in Go instead of failing with
-// SQLITE_BUSY, and a write transaction never has to upgrade from a read lock.
-// Queries use a separate pool of read-only connections that WAL lets run beside
-// the writer, each on its own consistent snapshot. A hot-list import holds the
-// single writer for its whole transaction; writes from this process wait for
-// it, writes from another process wait up to the busy timeout.
 package sqlite
 
 import (

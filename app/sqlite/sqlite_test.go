@@ -276,7 +276,6 @@ func TestAuditAppendOnly(t *testing.T) {
 	if err := db.VerifyAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
-
 }
 
 // TestAuditTamperEvident drops the triggers, as someone with the file could,
