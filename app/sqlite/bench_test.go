@@ -274,3 +274,24 @@ func BenchmarkWriter(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHotlistStats measures the per-list summary `anpr hotlist stats`
+// prints: a scan of every entry.
+func BenchmarkHotlistStats(b *testing.B) {
+	const n = 1_000_000
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "car.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for l := range 10 {
+		fillList(b, db, fmt.Sprintf("list%d", l), n/10, uint64(l))
+	}
+	b.ResetTimer()
+	for range b.N {
+		st, err := db.HotlistStats(context.Background(), t0)
+		if err != nil || len(st) != 10 {
+			b.Fatalf("%d lists, %v", len(st), err)
+		}
+	}
+}

@@ -137,7 +137,8 @@ CREATE TABLE outbox (
 	acked       INTEGER
 ) STRICT;
 
-CREATE INDEX outbox_pending ON outbox (prio, seq) WHERE acked IS NULL;
+-- Covering for OutboxStats, which a status line may ask for every second.
+CREATE INDEX outbox_pending ON outbox (prio, seq, bytes, queued) WHERE acked IS NULL;
 CREATE INDEX outbox_read ON outbox (read_seq) WHERE read_seq IS NOT NULL;
 CREATE INDEX outbox_acked ON outbox (acked) WHERE acked IS NOT NULL AND read_seq IS NULL;
 
