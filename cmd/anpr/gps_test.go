@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,6 +129,43 @@ func TestGPSReplayErrors(t *testing.T) {
 			}
 			if tt.code != 0 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 				t.Errorf("want one line of error, got %q", stderr)
+			}
+		})
+	}
+}
+
+// updateGPS rewrites the replay goldens: go test ./cmd/anpr -run GPSReplayGolden -update-gps
+var updateGPS = flag.Bool("update-gps", false, "rewrite testdata/nmea/replay/*.jsonl from `anpr gps replay --json`")
+
+// TestGPSReplayGolden pins `anpr gps replay --json` for every capture in
+// testdata/nmea (the oracle test holds these same epochs to gpsd's decode).
+func TestGPSReplayGolden(t *testing.T) {
+	logs, _ := filepath.Glob(filepath.Join(filepath.Dir(nmeaFixture(t, "x")), "*.log"))
+	if len(logs) == 0 {
+		t.Fatal("no captures in testdata/nmea")
+	}
+	for _, log := range logs {
+		name := strings.TrimSuffix(filepath.Base(log), ".log")
+		t.Run(name, func(t *testing.T) {
+			out, stderr, code := gpsRun(t, "gps", "replay", "--json", log)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden := filepath.Join(filepath.Dir(log), "replay", name+".jsonl")
+			if *updateGPS {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update-gps to create it)", err)
+			}
+			if out != string(want) {
+				t.Errorf("output differs from %s (run with -update-gps if the change is intended):\n%s", golden, out)
 			}
 		})
 	}
