@@ -403,7 +403,12 @@ func (t *Tracker) date(f *Fix, e *epoch) {
 		}
 		if !suspect {
 			f.Time, f.DateSource = full, DateReceiver
-			t.last.ok, t.last.day, t.last.tod, t.last.trusted = true, d, e.tod, true
+			// Only a fix's date is carried to later epochs: receivers
+			// without a fix report whatever their clock holds (tn200.log
+			// dates its 2005 cold start 2020-01-26).
+			if f.Kind.Usable() || !t.last.ok {
+				t.last.ok, t.last.day, t.last.tod, t.last.trusted = true, d, e.tod, f.Kind.Usable()
+			}
 			return
 		}
 	}

@@ -323,3 +323,23 @@ func TestTrackerConcurrentAt(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerNoFixDateNotCarried: a receiver without a fix dates its
+// sentences from whatever its clock holds; that date labels its own epoch
+// but is not carried to the next.
+func TestTrackerNoFixDateNotCarried(t *testing.T) {
+	var got []Fix
+	tr := &Tracker{MinDate: GPSEpoch, OnEpoch: func(f Fix) { got = append(got, f) }}
+	feed(t, tr, time.Time{},
+		"$GPRMC,000416.984,V,36000.0000,N,72000.0000,E,0.000000,,260120,,*3B\r\n", // cold start, garbage date
+		ggaAt("GP", "120000", london, "1"),                                         // first fix, no date of its own
+		rmcAt("120001", "A", london, "0.0", "0.0", "101025", "A"),
+	)
+	tr.Flush()
+	if len(got) != 3 {
+		t.Fatalf("got %d epochs", len(got))
+	}
+	if !got[1].Time.Equal(day(12, 0, 0)) || got[1].DateSource != DateCarried || got[1].Kind != app.Fix3D {
+		t.Errorf("first fix dated %v (%s) kind %s, want %v from the next fix's date", got[1].Time, got[1].DateSource, got[1].Kind, day(12, 0, 0))
+	}
+}
