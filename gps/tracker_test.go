@@ -332,7 +332,7 @@ func TestTrackerNoFixDateNotCarried(t *testing.T) {
 	tr := &Tracker{MinDate: GPSEpoch, OnEpoch: func(f Fix) { got = append(got, f) }}
 	feed(t, tr, time.Time{},
 		"$GPRMC,000416.984,V,36000.0000,N,72000.0000,E,0.000000,,260120,,*3B\r\n", // cold start, garbage date
-		ggaAt("GP", "120000", london, "1"),                                         // first fix, no date of its own
+		ggaAt("GP", "120000", london, "1"),                                        // first fix, no date of its own
 		rmcAt("120001", "A", london, "0.0", "0.0", "101025", "A"),
 	)
 	tr.Flush()
