@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 
 	"github.com/ukanpr/anpr/assets"
 )
@@ -45,12 +47,37 @@ func LoadModels(dir string) (*Models, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", assets.DetectorModel, err)
 	}
+	if card, err := read(detectorCard); err == nil {
+		if thr, ok := cardThreshold(card); ok {
+			det.Threshold = thr
+		}
+	}
 	rec, err := NewRecogniser(rb)
 	if err != nil {
 		det.Close()
 		return nil, fmt.Errorf("%s: %w", assets.ReaderModel, err)
 	}
 	return &Models{Detector: det, Recogniser: rec}, nil
+}
+
+// detectorCard is the detector's model card, beside the model.
+const detectorCard = "plate-detector.md"
+
+// thresholdRE finds the recommended heat-map threshold in a model card: the
+// first number in 0..1 within a few words after "threshold".
+var thresholdRE = regexp.MustCompile(`(?i)threshold[^0-9\n]{0,60}?(0?\.[0-9]+|1\.0*)\b`)
+
+// cardThreshold reads the recommended detection threshold from a model card.
+func cardThreshold(card []byte) (float32, bool) {
+	m := thresholdRE.FindSubmatch(card)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 32)
+	if err != nil || v <= 0 || v >= 1 {
+		return 0, false
+	}
+	return float32(v), true
 }
 
 // Close releases both models.

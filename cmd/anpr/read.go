@@ -34,20 +34,23 @@ the exit status is then 2.`
 
 // visionFlags are the options read, eval and bench share.
 type visionFlags struct {
-	region  string
-	models  string
-	threads int
+	region    string
+	models    string
+	threads   int
+	threshold float64
 }
 
 func (v *visionFlags) add(fs interface {
 	StringVar(*string, string, string, string)
 	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
 }, withRegion bool) {
 	if withRegion {
 		fs.StringVar(&v.region, "region", "gb", "registration rules: gb (UK) or any")
 	}
 	fs.StringVar(&v.models, "models", "", "load the ONNX models from this `DIR` instead of the ones built in")
 	fs.IntVar(&v.threads, "threads", 0, "OpenCV worker threads (0: one per CPU)")
+	fs.Float64Var(&v.threshold, "threshold", 0, "detector heat-map threshold, 0..1 (0: the model card's)")
 }
 
 // open checks the flags and loads the models.
@@ -63,10 +66,16 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if v.threads < 0 {
 		return nil, "", badUsage("--threads %d: want 0 or more", v.threads)
 	}
+	if v.threshold < 0 || v.threshold >= 1 {
+		return nil, "", badUsage("--threshold %g: want a value from 0 to 1", v.threshold)
+	}
 	vision.SetThreads(v.threads)
 	m, err := vision.LoadModels(v.models)
 	if err != nil {
 		return nil, "", fmt.Errorf("load models: %w", err)
+	}
+	if v.threshold > 0 {
+		m.Detector.Threshold = float32(v.threshold)
 	}
 	return m, region, nil
 }
