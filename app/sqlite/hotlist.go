@@ -187,7 +187,7 @@ func bumpGeneration(ctx context.Context, tx *wtx) (int64, error) {
 // Import loads entries into one list inside one write transaction. Nothing is
 // visible to readers until Commit; Rollback (or an error) leaves the list as
 // it was. While an import is open it holds the store's only writer: other
-// writes wait for it.
+// writes wait for it. An Import is used by one goroutine.
 type Import struct {
 	// Actor is recorded in the audit event Commit writes; "admin" when empty.
 	Actor string
@@ -230,6 +230,7 @@ func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Impo
 	imp := &Import{db: db, ctx: ctx, tx: tx, list: list, replace: replace, started: db.Now()}
 	if err := imp.begin(); err != nil {
 		tx.Rollback()
+		db.shrinkCache()
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
 	return imp, nil

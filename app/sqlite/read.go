@@ -55,6 +55,9 @@ func (db *DB) saveReads(ctx context.Context, reads []ReadWithHit, what string) e
 	now := db.Now()
 	for _, rh := range reads {
 		if err := saveReadTx(ctx, tx, rh.Read, rh.Hit, now); err != nil {
+			if len(reads) == 1 {
+				return fmt.Errorf("%s: %w", what, err)
+			}
 			return fmt.Errorf("%s: read %s: %w", what, rh.Read.ID, err)
 		}
 	}
