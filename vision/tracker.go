@@ -45,10 +45,16 @@ type Tracker struct {
 	JPEGQuality int
 	// TopN candidates on each sighting (default 5).
 	TopN int
+	// Repeat is how long after a plate was reported the same text is taken
+	// for the same pass, lost for a while and found again (occlusion by
+	// another vehicle, a run of missed detections), and not reported again
+	// (default 3 s of capture time; negative: never).
+	Repeat time.Duration
 
-	tracks []*track
-	nextID int64
-	init   bool
+	tracks   []*track
+	reported map[string]time.Time // text → capture time of its last report
+	nextID   int64
+	init     bool
 }
 
 // vote is one frame's reading of a tracked plate.
@@ -66,6 +72,7 @@ type track struct {
 	box      image.Rectangle // last seen
 	vx, vy   float64         // centre velocity, px per frame
 	lastSeq  int64
+	lastTime time.Time
 	missed   int
 	votes    []vote
 	emitted  bool
@@ -122,6 +129,29 @@ func (t *Tracker) defaults() {
 	if t.TopN <= 0 {
 		t.TopN = defaultTopN
 	}
+	if t.Repeat == 0 {
+		t.Repeat = 3 * time.Second
+	}
+	t.reported = map[string]time.Time{}
+}
+
+// repeated reports whether s repeats a pass reported shortly before, and
+// otherwise remembers it. Old entries are forgotten.
+func (t *Tracker) repeated(s app.Sighting, now time.Time) bool {
+	if t.Repeat < 0 {
+		return false
+	}
+	for text, at := range t.reported {
+		if now.Sub(at) > t.Repeat {
+			delete(t.reported, text)
+		}
+	}
+	if at, ok := t.reported[s.Text]; ok && now.Sub(at) <= t.Repeat {
+		t.reported[s.Text] = now
+		return true
+	}
+	t.reported[s.Text] = now
+	return false
 }
 
 // NewTracker returns a tracker for one camera with default settings.
@@ -198,7 +228,7 @@ func (t *Tracker) Update(f *Frame, plates []Plate) ([]app.Sighting, error) {
 		case ended:
 			if s, ok, err := t.finish(tr); err != nil {
 				return nil, err
-			} else if ok {
+			} else if ok && !t.repeated(s, f.Time) {
 				out = append(out, s)
 			}
 			tr.close()
@@ -209,7 +239,9 @@ func (t *Tracker) Update(f *Frame, plates []Plate) ([]app.Sighting, error) {
 					return nil, err
 				}
 				tr.emitted = true
-				out = append(out, s)
+				if !t.repeated(s, f.Time) {
+					out = append(out, s)
+				}
 			}
 			keep = append(keep, tr)
 		}
@@ -230,7 +262,7 @@ func (t *Tracker) Flush() ([]app.Sighting, error) {
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
-		if ok {
+		if ok && !t.repeated(s, tr.lastTime) {
 			out = append(out, s)
 		}
 		tr.close()
@@ -295,7 +327,7 @@ func (t *Tracker) observe(tr *track, f *Frame, p Plate) error {
 			tr.vx, tr.vy = 0.5*tr.vx+0.5*vx, 0.5*tr.vy+0.5*vy
 		}
 	}
-	tr.box, tr.lastSeq, tr.missed = p.Box, f.Seq, 0
+	tr.box, tr.lastSeq, tr.lastTime, tr.missed = p.Box, f.Seq, f.Time, 0
 	if n := len(tr.votes); n > 0 && tr.votes[n-1].text == p.Text {
 		tr.agreeRun++
 	} else {

@@ -99,6 +99,7 @@ func TestTrackerVotesAPassIntoOneRead(t *testing.T) {
 func TestTrackerSeparatesVehicles(t *testing.T) {
 	checkMats(t)
 	tr := NewTracker("rear", RegionAny)
+	tr.Repeat = 200 * time.Millisecond // frame 22 is 0.5 s after frame 9: a new pass
 	ss := drive(t, tr, 30, func(i int) []Plate {
 		var ps []Plate
 		if i < 10 { // two cars side by side
@@ -185,5 +186,21 @@ func TestVoteText(t *testing.T) {
 				t.Errorf("vote = %q (%v), want %q", got.text, got.candidates, tc.want)
 			}
 		})
+	}
+}
+
+func TestTrackerDoesNotRepeatAPlateLostForAWhile(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("front", RegionGB)
+	// The plate is hidden by a passing van for frames 10..20 (0.44 s): its
+	// track ends, and the plate found again must not be a second read.
+	ss := drive(t, tr, 40, func(i int) []Plate {
+		if i >= 10 && i <= 20 {
+			return nil
+		}
+		return []Plate{plateAt("BD51SMR", 0.95, image.Rect(500, 500, 700, 545))}
+	})
+	if len(ss) != 1 {
+		t.Errorf("%d reads, want 1", len(ss))
 	}
 }
