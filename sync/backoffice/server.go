@@ -211,9 +211,14 @@ func Publish(ctx context.Context, st Store, list string, entries []wire.Entry, b
 	if err := checkListName(list); err != nil {
 		return wire.ListVersion{}, err
 	}
+	seen := make(map[string]int, len(entries))
 	for i := range entries {
 		entries[i].List = list
 		entries[i].VRM = strings.ToUpper(strings.ReplaceAll(entries[i].VRM, " ", ""))
+		if j, ok := seen[entries[i].VRM]; ok {
+			return wire.ListVersion{}, fmt.Errorf("%w: publish hot list %s: entries %d and %d are both %s", ErrInvalid, list, j, i, entries[i].VRM)
+		}
+		seen[entries[i].VRM] = i
 		if entries[i].Priority == 0 {
 			entries[i].Priority = DefaultPriority
 		}

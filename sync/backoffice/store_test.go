@@ -296,3 +296,14 @@ func TestConcurrentIngest(t *testing.T) {
 		}
 	})
 }
+
+func TestPublishRefusesDuplicatesAfterNormalising(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	_, err := backoffice.Publish(context.Background(), s, "stolen", []wire.Entry{{VRM: "AB12 CDE"}, {VRM: "ab12cde"}}, "admin", now)
+	if !errors.Is(err, backoffice.ErrInvalid) || !strings.Contains(err.Error(), "both AB12CDE") {
+		t.Fatalf("got %v", err)
+	}
+	if m, _ := s.Manifest(context.Background()); len(m) != 0 {
+		t.Fatalf("published: %+v", m)
+	}
+}
