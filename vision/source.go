@@ -83,6 +83,10 @@ type Source struct {
 	// epoch, so replays are deterministic). Frame.Time = Epoch + position.
 	Epoch time.Time
 
+	// Width and Height ask a V4L2 device for this frame size (0: its
+	// default); ANPR wants 1280×720.
+	Width, Height int
+
 	// Now is the wall clock stamping live frames (default time.Now).
 	Now func() time.Time
 	// MinBackoff and MaxBackoff bound the wait before reopening a lost live
@@ -229,6 +233,15 @@ func (s *Source) openLive() (*gocv.VideoCapture, error) {
 			vc.Close()
 		}
 		return nil, fmt.Errorf("open %s %s: %w", s.kind, s.URI, ErrUnreadableVideo)
+	}
+	if s.kind == KindDevice {
+		if s.Width > 0 && s.Height > 0 {
+			vc.Set(gocv.VideoCaptureFrameWidth, float64(s.Width))
+			vc.Set(gocv.VideoCaptureFrameHeight, float64(s.Height))
+		}
+		// The driver's own queue would add latency in front of ours: the
+		// hand-off already keeps the newest frames.
+		vc.Set(gocv.VideoCaptureBufferSize, 1)
 	}
 	return vc, nil
 }
