@@ -269,6 +269,8 @@ func BenchmarkWriter(b *testing.B) {
 				}()
 			}
 			wg.Wait()
+			batches, saved := w.Stats()
+			b.ReportMetric(float64(saved)/float64(batches), "reads/tx")
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
 			b.ReportMetric(float64(b.N)/(cpuTime()-cpu).Seconds(), "reads/cpu-s")
 		})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ukanpr/anpr/app"
 )
@@ -31,6 +33,14 @@ type Writer struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex // guards stop and the closing of queue
 	stop   bool
+
+	batches, saved atomic.Int64
+}
+
+// Stats returns how many transactions the writer has committed and how many
+// reads they held: saved/batches is the group-commit factor.
+func (w *Writer) Stats() (batches, reads int64) {
+	return w.batches.Load(), w.saved.Load()
 }
 
 type saveReq struct {
@@ -113,6 +123,9 @@ func (w *Writer) run(ctx context.Context) {
 	reads := make([]ReadWithHit, 0, w.MaxBatch)
 	for req := range w.queue {
 		batch = append(batch[:0], req)
+		// Let the producers that the last commit woke queue their next
+		// reads before the batch closes.
+		runtime.Gosched()
 	fill:
 		for len(batch) < w.MaxBatch {
 			select {
@@ -132,6 +145,10 @@ func (w *Writer) run(ctx context.Context) {
 		// The store's own context, not a caller's: a queued read is
 		// committed even if whoever queued it has given up waiting.
 		err := w.db.SaveReads(context.WithoutCancel(ctx), reads)
+		if err == nil {
+			w.batches.Add(1)
+			w.saved.Add(int64(len(reads)))
+		}
 		if err == nil || len(batch) == 1 {
 			for _, b := range batch {
 				b.done <- err
