@@ -29,7 +29,7 @@ func runMain(t *testing.T, args ...string) (string, string, int) {
 }
 
 // repoFile returns the path of a file in the repository.
-func repoFile(t *testing.T, rel string) string {
+func repoFile(t testing.TB, rel string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -301,4 +301,32 @@ func TestDriveClock(t *testing.T) {
 	if want := t0.Add(time.Minute); !fast.Now().Equal(want) {
 		t.Errorf("speed 0 now %v, want the newest sighting %v", fast.Now(), want)
 	}
+}
+
+// FuzzLoadConfig: whatever the file holds, loading it ends in a config or
+// one clear error naming the file, never a panic.
+func FuzzLoadConfig(f *testing.F) {
+	if b, err := os.ReadFile(repoFile(f, "docs/anpr.example.toml")); err == nil {
+		f.Add(string(b))
+	}
+	f.Add("[[cameras]]\nid = \"front\"\nsource = \"0\"\n[gps]\nsource = \"gpsd:\"\n[store]\ndb = \"x\"\n")
+	f.Add("[alerts]\nrepeat_every = \"1h\"\nsame_vrm = 5\n")
+	f.Add("a = [1, \"x\"]\n[[cameras]]\n[[cameras]]\n")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body string) {
+		p := filepath.Join(dir, "fuzz.toml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := loadConfig(p)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "config "+p) {
+				t.Errorf("error does not name the file: %q", err)
+			}
+			return
+		}
+		if len(cfg.Cameras) == 0 || cfg.Store.DB == "" || cfg.Retention.ReadsDays < 1 {
+			t.Errorf("accepted an incomplete config: %+v", cfg)
+		}
+	})
 }
