@@ -187,11 +187,10 @@ type AlertPolicy struct {
 	// only the most urgent hit repeats (DefaultMaxUnacked when 0).
 	MaxUnacked int
 
-	mu       sync.Mutex
-	lastVRM  map[string]time.Time
-	unacked  map[string]*unackedHit
-	parts    map[string]PartState
-	overload bool
+	mu      sync.Mutex
+	lastVRM map[string]time.Time
+	unacked map[string]*unackedHit
+	parts   map[string]PartState
 }
 
 // unackedHit is a hit still waiting for the officer.
@@ -274,7 +273,6 @@ func (p *AlertPolicy) Hit(r Read, h Hit) *Alert {
 			Category: a.Category, Count: n, Time: now,
 			Speech: []string{clip, ClipHits, ClipWaiting},
 			Text:   word + " hits waiting."}
-		p.overload = true
 	} else if !h.Past && prio <= p.repeatUpTo() {
 		u.next = now.Add(orDefault(p.RepeatEvery, DefaultRepeatEvery))
 	}
@@ -323,9 +321,6 @@ func (p *AlertPolicy) Ack(readID string) bool {
 	p.init()
 	_, ok := p.unacked[readID]
 	delete(p.unacked, readID)
-	if len(p.unacked) < orDefault(p.MaxUnacked, DefaultMaxUnacked) {
-		p.overload = false
-	}
 	return ok
 }
 
