@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopxl/beep/v2"
+
 	"github.com/ukanpr/anpr/app"
 )
 
@@ -359,5 +361,70 @@ func TestWAVDir(t *testing.T) {
 	}
 	if d := SampleRate.D(len(s)); d < time.Second {
 		t.Errorf("%v long", d)
+	}
+}
+
+// TestSpeakerThatNeverFinishes: a card that takes the stream but never
+// plays it (what beep's speaker does with no card behind it) is abandoned
+// at the first alert that overruns, logged once; later alerts are visual.
+func TestSpeakerThatNeverFinishes(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	var played, cleared int
+	var waited []time.Duration
+	sp := &Speaker{Logger: logger, Slack: time.Second,
+		play:  func(...beep.Streamer) { played++ }, // never streams, never calls back
+		clear: func() { cleared++ },
+		after: func(d time.Duration) <-chan time.Time {
+			waited = append(waited, d)
+			c := make(chan time.Time, 1)
+			c <- time.Time{}
+			return c
+		}}
+	p := &Player{Voice: voice(t), Out: sp}
+	a := alerts()["p1 stolen"]
+	r, _ := p.Voice.Render(a)
+	for range 3 {
+		if err := p.Play(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if played != 1 || cleared != 1 {
+		t.Errorf("played %d cleared %d: want the speaker tried once", played, cleared)
+	}
+	if want := SampleRate.D(len(r.Samples)) + time.Second; len(waited) != 1 || waited[0] != want {
+		t.Errorf("waited %v, want the alert's length plus slack %v", waited, want)
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 2 || !strings.Contains(logs.String(), "stopped playing") {
+		t.Errorf("log %q: want the speaker's failure and the visual fallback, once each", logs.String())
+	}
+}
+
+func TestSpeakerPlays(t *testing.T) {
+	var got int
+	sp := &Speaker{
+		play: func(ss ...beep.Streamer) { // a working card: drain the stream
+			buf := make([][2]float64, 512)
+			for _, s := range ss {
+				for {
+					n, ok := s.Stream(buf)
+					got += n
+					if !ok {
+						break
+					}
+				}
+			}
+		},
+		clear: func() { t.Error("cleared a finished alert") },
+		after: func(time.Duration) <-chan time.Time { return nil },
+	}
+	p := &Player{Voice: voice(t), Out: sp}
+	a := alerts()["gps lost"]
+	r, _ := p.Voice.Render(a)
+	if err := p.Play(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	if got != len(r.Samples) {
+		t.Errorf("streamed %d samples, want %d", got, len(r.Samples))
 	}
 }

@@ -126,6 +126,11 @@ type Speaker struct {
 
 	mu   sync.Mutex
 	dead bool
+
+	// The speaker package's functions and a timer; tests replace them.
+	play  func(...beep.Streamer)
+	clear func()
+	after func(time.Duration) <-chan time.Time
 }
 
 // initSpeaker starts beep's speaker at SampleRate with a 100 ms buffer.
@@ -147,23 +152,25 @@ func (s *Speaker) Play(ctx context.Context, a app.Alert, r *Rendered) error {
 	if dead {
 		return s.fallback().Play(ctx, a, r)
 	}
+	play, clear, after := speaker.Play, speaker.Clear, time.After
+	if s.play != nil {
+		play, clear, after = s.play, s.clear, s.after
+	}
 	done := make(chan struct{})
-	speaker.Play(beep.Seq(r.Streamer(), beep.Callback(func() { close(done) })))
+	play(beep.Seq(r.Streamer(), beep.Callback(func() { close(done) })))
 	slack := s.Slack
 	if slack <= 0 {
 		slack = 3 * time.Second
 	}
-	timer := time.NewTimer(SampleRate.D(len(r.Samples)) + slack)
-	defer timer.Stop()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		speaker.Clear()
+		clear()
 		return ctx.Err()
-	case <-timer.C:
+	case <-after(SampleRate.D(len(r.Samples)) + slack):
 	}
-	speaker.Clear()
+	clear()
 	s.mu.Lock()
 	s.dead = true
 	s.mu.Unlock()
