@@ -198,6 +198,22 @@ func (s *Source) Stats() SourceStats {
 	return st
 }
 
+// ProbeVideo checks that a video file opens and has a decodable first
+// frame, and returns its frame size and rate.
+func ProbeVideo(path string) (width, height int, fps float64, err error) {
+	vc, err := openFile(path)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	if ok := vc.Read(&m); !ok || m.Empty() {
+		return 0, 0, 0, fmt.Errorf("read video file %s: no decodable frame: %w", path, ErrUnreadableVideo)
+	}
+	return m.Cols(), m.Rows(), vc.Get(gocv.VideoCaptureFPS), nil
+}
+
 func openFile(path string) (*gocv.VideoCapture, error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -78,12 +78,6 @@ func runBench(ctx context.Context, m *Main, args []string) error {
 	if *frames < 0 {
 		return badUsage("--frames %d: want 0 or more", *frames)
 	}
-	models, region, err := vf.open()
-	if err != nil {
-		return err
-	}
-	defer models.Close()
-
 	path := *video
 	if path == "" {
 		path = demoVideo()
@@ -104,9 +98,18 @@ func runBench(ctx context.Context, m *Main, args []string) error {
 		}
 		fmt.Fprintf(m.Stderr, "anpr bench: no --video and no testdata/demo/: synthesised %d frames of 1280×720 at %s\n", n, path)
 	}
-	if _, err := os.Stat(path); err != nil {
-		return asUsage(fmt.Errorf("video %s: %w", path, err))
+	w, h, _, err := vision.ProbeVideo(path)
+	if err != nil {
+		return asUsage(err)
 	}
+	if w != 1280 || h != 720 {
+		fmt.Fprintf(m.Stderr, "anpr bench: %s is %d×%d; the targets are for 1280×720\n", path, w, h)
+	}
+	models, region, err := vf.open()
+	if err != nil {
+		return err
+	}
+	defer models.Close()
 
 	rss := startRSS()
 	defer rss.stop()

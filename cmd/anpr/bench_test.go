@@ -2,18 +2,30 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestBenchUsage(t *testing.T) {
+	checkMats(t)
 	if _, stderr, code := run(t, "bench", "--frames", "-1"); code != 2 || !strings.Contains(stderr, "--frames") {
 		t.Errorf("exit %d, %q", code, stderr)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "drive.mp4")
+	os.WriteFile(bad, []byte(strings.Repeat("not a video ", 1000)), 0o644)
+	for _, p := range []string{bad, filepath.Join(dir, "missing.mp4")} {
+		if _, stderr, code := run(t, "bench", "--video", p); code != 2 || !strings.Contains(stderr, p) {
+			t.Errorf("--video %s: exit %d, %q; want 2 naming the file", p, code, stderr)
+		}
 	}
 }
 
 // TestBenchRuns runs a short benchmark on a synthesised video.
 func TestBenchRuns(t *testing.T) {
+	checkMats(t)
 	if testing.Short() {
 		t.Skip("-short: the benchmark takes a while")
 	}

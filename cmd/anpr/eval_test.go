@@ -57,6 +57,7 @@ func TestEvalBadLabels(t *testing.T) {
 }
 
 func TestEvalJSON(t *testing.T) {
+	checkMats(t)
 	margs := modelArgs(t)
 	labels := filepath.Join(dashcamDir, "labels.csv")
 	stdout, stderr, code := run(t, append([]string{"eval", "--labels", labels, "--region", "any", "--json"}, margs...)...)
@@ -84,6 +85,7 @@ func TestEvalJSON(t *testing.T) {
 }
 
 func TestEvalSplit(t *testing.T) {
+	checkMats(t)
 	margs := modelArgs(t)
 	split := filepath.Join(t.TempDir(), "heldout.txt")
 	os.WriteFile(split, []byte("# held out\nimages/valid_dayride_type1_001.mp4_t_1198.jpg\n"), 0o644)

@@ -64,6 +64,7 @@ func TestReadUsage(t *testing.T) {
 }
 
 func TestReadJSON(t *testing.T) {
+	checkMats(t)
 	margs := modelArgs(t)
 	imgs, _ := filepath.Glob(filepath.Join(dashcamDir, "images", "*.jpg"))
 	bad := filepath.Join(t.TempDir(), "corrupt.jpg")
@@ -107,6 +108,7 @@ func TestReadJSON(t *testing.T) {
 }
 
 func TestReadText(t *testing.T) {
+	checkMats(t)
 	margs := modelArgs(t)
 	img := filepath.Join(dashcamDir, "images", "valid_dayride_type1_001.mp4_t_1198.jpg")
 	stdout, stderr, code := run(t, append(append([]string{"read"}, margs...), img)...)
