@@ -130,7 +130,7 @@ func (h *hitScreen) setError(err error) {
 	if err == nil {
 		h.errText.Text = ""
 	} else {
-		h.errText.Text = "⚠ " + err.Error()
+		h.errText.Text = "Not done: " + err.Error()
 	}
 	h.errText.Refresh()
 	h.object.Refresh()
@@ -199,7 +199,7 @@ func (h *hitScreen) render() {
 		}
 	}
 	if len(e.Markers) > 0 {
-		lines.Add(t("⚠ "+strings.ToUpper(strings.Join(e.Markers, ", ")), 30, true))
+		lines.Add(t("WARNING: "+strings.ToUpper(strings.Join(e.Markers, ", ")), 30, true))
 	}
 	if v := strings.TrimSpace(strings.Join([]string{e.Colour, e.Make, e.Model}, " ")); v != "" {
 		lines.Add(t("Vehicle: "+v, 26, false))

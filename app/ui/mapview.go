@@ -432,7 +432,7 @@ func (m *mapScreen) reload() {
 	m.view.SetData(track, pts)
 	info := fmt.Sprintf("%d positions\n%d reads placed\n%d hits\n\nThick line: track\nSmall dots: reads\nBig dots: hits (by priority)\nRing: the car now", len(track), len(pts), hits)
 	if err != nil {
-		info += "\n\n⚠ " + err.Error()
+		info += "\n\nNot loaded: " + err.Error()
 	}
 	m.info.SetText(info)
 	m.view.Refresh()

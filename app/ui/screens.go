@@ -116,7 +116,7 @@ func (c *checkScreen) doCheck() {
 	ms, err := c.u.VM.Check(c.u.ctx, c.vrm.Text())
 	switch {
 	case err != nil:
-		c.say("⚠ " + err.Error())
+		c.say("Not done: " + err.Error())
 	case len(ms) == 0:
 		c.say("No match: " + strings.ToUpper(c.vrm.Text()) + " is on no hot list.")
 	default:
@@ -132,7 +132,7 @@ func (c *checkScreen) doCheck() {
 func (c *checkScreen) doAdd() {
 	n, err := c.u.VM.AddWanted(c.u.ctx, Wanted{VRM: c.vrm.Text(), Category: c.category, Reason: c.reason.Text(), Days: c.days})
 	if err != nil {
-		c.say("⚠ " + err.Error())
+		c.say("Not done: " + err.Error())
 		return
 	}
 	msg := fmt.Sprintf("Added %s as wanted (%s) for %d days.", strings.ToUpper(c.vrm.Text()), c.category, c.days)
@@ -178,7 +178,7 @@ func (h *historyScreen) search() {
 	q := strings.ToUpper(strings.ReplaceAll(h.query.Text(), " ", ""))
 	rows, err := h.u.VM.Backend.ShiftReads(h.u.ctx, ReadQuery{Since: h.u.VM.ShiftStart(), VRM: q, Limit: 100, Patches: true})
 	if err != nil {
-		h.count.SetText("⚠ " + err.Error())
+		h.count.SetText("Not done: " + err.Error())
 		rows = nil
 	} else {
 		h.count.SetText(fmt.Sprintf("%d reads", len(rows)))
@@ -370,7 +370,7 @@ func (a *adminScreen) load() {
 	}
 	s, err := a.u.VM.Backend.Settings(a.u.ctx)
 	if err != nil {
-		a.note("⚠ " + err.Error())
+		a.note("Not done: " + err.Error())
 		return
 	}
 	a.cameras.SetText(s.Cameras)
@@ -389,16 +389,16 @@ func (a *adminScreen) note(s string) {
 func (a *adminScreen) save() {
 	days, err := strconv.Atoi(strings.TrimSpace(a.retention.Text))
 	if err != nil {
-		a.note("⚠ retention must be a whole number of days")
+		a.note("Not saved: retention must be a whole number of days")
 		return
 	}
 	s := Settings{Cameras: a.cameras.Text, GPS: strings.TrimSpace(a.gps.Text), BackOffice: strings.TrimSpace(a.backOffice.Text), RetentionDays: days}
 	if err := s.Validate(); err != nil {
-		a.note("⚠ " + err.Error())
+		a.note("Not done: " + err.Error())
 		return
 	}
 	if err := a.u.VM.Backend.SaveSettings(a.u.ctx, s); err != nil {
-		a.note("⚠ " + err.Error())
+		a.note("Not done: " + err.Error())
 		return
 	}
 	a.note("Saved.")

@@ -85,6 +85,7 @@ var nightColors = map[fyne.ThemeColorName]color.Color{
 	theme.ColorNameSuccess:             rgb(0x8a, 0x6a, 0x10),
 	theme.ColorNameWarning:             rgb(0xa0, 0x50, 0x10),
 	theme.ColorNameError:               rgb(0xc0, 0x20, 0x10),
+	theme.ColorNameForegroundOnError:   rgb(0xe8, 0x98, 0x70),
 	theme.ColorNameHyperlink:           rgb(0xc0, 0x50, 0x30),
 	ColorNamePlate:                     rgb(0x6a, 0x4a, 0x08),
 	ColorNamePlateText:                 rgb(0x0a, 0x02, 0x02),

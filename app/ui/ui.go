@@ -104,7 +104,8 @@ func New(ctx context.Context, a fyne.App, vm *ViewModel) *UI {
 		stack = append(stack, u.screens[s])
 	}
 	center := container.NewStack(stack...)
-	main := container.NewBorder(u.status.object, nil, u.navRail(), nil, center)
+	main := container.NewBorder(u.status.object, nil, nil, nil,
+		container.NewPadded(container.NewBorder(nil, nil, u.navRail(), nil, center)))
 	u.Window.SetContent(container.NewStack(main, u.hit.object))
 
 	vm.Officer.AddListener(binding.NewDataListener(u.update))

@@ -54,7 +54,7 @@ func TestOtherNeedsAReason(t *testing.T) {
 	if len(c.decisions) != 0 {
 		t.Fatalf("'Other' with no reason was stored: %+v", c.decisions)
 	}
-	if !hasText(hit, "⚠ "+ui.ErrNeedReason.Error()) || !u.HitShown() {
+	if !hasText(hit, "Not done: "+ui.ErrNeedReason.Error()) || !u.HitShown() {
 		t.Fatal("no reason: the hit screen should stay, saying why")
 	}
 	typeOn(t, hit, "SENT TO RTC")

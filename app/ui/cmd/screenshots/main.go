@@ -1,7 +1,9 @@
 // Command screenshots renders every screen of the in-car app, in the day
-// and the night theme, at the tablet's 1280×800, into PNG files. It uses
-// Fyne's software painter, so it needs no display and no GPU: the pictures
-// are what the test suite's render tests see, drawn.
+// and the night theme, at the tablet's 1280×800, into PNG files. By default
+// it uses Fyne's software painter, so it needs no display and no GPU: the
+// pictures are what the test suite's render tests see, drawn. With -window
+// it shows the real OpenGL window on $DISPLAY (Xvfb) and grabs the screen
+// with ffmpeg instead, which checks the real driver draws the same.
 //
 // The scene is made up but its pictures are real: the camera view and plate
 // patches come from the dash-cam frames in testdata/dashcam (Romanian
@@ -24,11 +26,13 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/ukanpr/anpr/app"
@@ -39,8 +43,19 @@ import (
 func main() {
 	out := flag.String("out", "docs/screenshots", "folder for the PNG files")
 	dashcam := flag.String("dashcam", "testdata/dashcam", "folder of the dash-cam frames and labels.csv")
+	window := flag.Bool("window", false, "show the real OpenGL window on $DISPLAY and grab it with ffmpeg (Xvfb)")
 	flag.Parse()
-	if err := run(*out, *dashcam); err != nil {
+	var err error
+	if *window {
+		err = runWindow(*out, *dashcam)
+	} else {
+		// Off the main goroutine: linking the GL driver makes Fyne treat
+		// the main goroutine as its own, even under the test driver.
+		errc := make(chan error)
+		go func() { errc <- run(*out, *dashcam) }()
+		err = <-errc
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "screenshots:", err)
 		os.Exit(1)
 	}
@@ -213,8 +228,11 @@ func (s *scene) backend() *mock.Backend {
 			return out, nil
 		},
 		CheckFn: func(_ context.Context, vrm string) ([]app.Match, error) {
-			if h := s.hits["read-02"]; h != nil && vrm == "SB90T2I" {
-				return h.Matches, nil
+			for _, h := range s.hits {
+				if m := h.Matches[0]; m.Entry.VRM == vrm {
+					m.Kind, m.Candidate, m.Diff = app.MatchExact, vrm, nil
+					return []app.Match{m}, nil
+				}
 			}
 			return nil, nil
 		},
@@ -232,6 +250,66 @@ func (s *scene) backend() *mock.Backend {
 	}
 }
 
+// step puts the app into one state worth a picture.
+type step struct {
+	name string
+	do   func()
+}
+
+// steps walks the app through every screen of the scene, in order.
+func (s *scene) steps(u *ui.UI, vm *ui.ViewModel) []step {
+	ctx := context.Background()
+	return []step{
+		{"logon", func() {}},
+		{"live", func() {
+			if err := vm.LogOn(ctx, "4471", "0000"); err != nil {
+				panic(err)
+			}
+			for _, ev := range s.events {
+				vm.Apply(ev)
+			}
+			for _, p := range s.track {
+				setTrack(vm, p)
+			}
+			parked := s.track[len(s.track)-1]
+			parked.SpeedMPS = 0
+			setTrack(vm, parked) // stopped in a lay-by: the full screens show
+			u.PollCamera()
+			u.Show(ui.ScreenLive)
+		}},
+		{"map", func() { u.Show(ui.ScreenMap) }},
+		{"history", func() { u.Show(ui.ScreenHistory) }},
+		{"check", func() { u.CheckVRM("SB90T2I") }},
+		{"admin", func() {
+			u.Show(ui.ScreenAdmin)
+			_ = vm.UnlockAdmin(ctx, "")
+			_ = vm.ImportProgress.Set(0.62)
+			_ = vm.ImportStatus.Set("Importing pnc-stolen … 29,890 of 48,213 lines")
+		}},
+		{"driving", func() { vm.SetSpeed(13.4) }},
+		{"hit", func() {
+			vm.SetSpeed(0)
+			u.Show(ui.ScreenLive)
+			vm.Apply(s.hitEvent("SB90TZI"))
+		}},
+		{"hit-p4", func() {
+			_ = vm.Hits.Set(nil)
+			vm.Apply(s.hitEvent("B01XEN"))
+		}},
+	}
+}
+
+var themes = []string{ui.ThemeDay, ui.ThemeNight}
+
+func newUI(a fyne.App, s *scene, mode string) (*ui.UI, *ui.ViewModel) {
+	vm := ui.NewViewModel(s.backend(), func() time.Time { return s.now })
+	vm.SetThemeMode(mode)
+	u := ui.New(context.Background(), a, vm)
+	u.Window.Resize(ui.WindowSize)
+	return u, vm
+}
+
+// run renders with Fyne's software painter: no display needed.
 func run(out, dashcam string) error {
 	s, err := newScene(dashcam)
 	if err != nil {
@@ -240,77 +318,67 @@ func run(out, dashcam string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	for _, night := range []bool{false, true} {
-		a := test.NewApp()
-		vm := ui.NewViewModel(s.backend(), func() time.Time { return s.now })
-		if night {
-			vm.SetThemeMode(ui.ThemeNight)
-		} else {
-			vm.SetThemeMode(ui.ThemeDay)
+	for _, mode := range themes {
+		u, vm := newUI(test.NewApp(), s, mode)
+		for _, st := range s.steps(u, vm) {
+			st.do()
+			if err := save(filepath.Join(out, st.name+"-"+mode+".png"), u.Window.Canvas().Capture()); err != nil {
+				return err
+			}
 		}
-		ctx := context.Background()
-		u := ui.New(ctx, a, vm)
-		u.Window.Resize(ui.WindowSize)
-		theme := map[bool]string{false: "day", true: "night"}[night]
-		shot := func(name string) error {
-			return save(filepath.Join(out, name+"-"+theme+".png"), u.Window)
-		}
-		if err := shot("logon"); err != nil {
-			return err
-		}
-		if err := vm.LogOn(ctx, "4471", "0000"); err != nil {
-			return err
-		}
-		for _, ev := range s.events {
-			vm.Apply(ev)
-		}
-		for _, p := range s.track {
-			setTrack(vm, p)
-		}
-		parked := s.track[len(s.track)-1]
-		parked.SpeedMPS = 0
-		setTrack(vm, parked) // stopped in a lay-by: the full screens show
-		u.PollCamera()
-		u.Show(ui.ScreenLive)
-		if err := shot("live"); err != nil {
-			return err
-		}
-		u.Show(ui.ScreenMap)
-		if err := shot("map"); err != nil {
-			return err
-		}
-		u.Show(ui.ScreenHistory)
-		if err := shot("history"); err != nil {
-			return err
-		}
-		u.CheckVRM("SB90T2I")
-		if err := shot("check"); err != nil {
-			return err
-		}
-		u.Show(ui.ScreenAdmin)
-		_ = vm.UnlockAdmin(ctx, "")
-		u.Show(ui.ScreenAdmin)
-		_ = vm.ImportProgress.Set(0.62)
-		_ = vm.ImportStatus.Set("Importing pnc-stolen … 29,890 of 48,213 lines")
-		if err := shot("admin"); err != nil {
-			return err
-		}
-		vm.SetSpeed(13.4)
-		if err := shot("driving"); err != nil {
-			return err
-		}
-		vm.SetSpeed(0)
-		u.Show(ui.ScreenLive)
-		vm.Apply(s.hitEvent("SB90TZI"))
-		if err := shot("hit"); err != nil {
-			return err
-		}
-		_ = vm.Hits.Set(nil)
-		vm.Apply(s.hitEvent("B01XEN"))
-		if err := shot("hit-p4"); err != nil {
-			return err
-		}
-		fmt.Printf("%s: 9 screens\n", theme)
+		fmt.Printf("%s: %d screens\n", mode, len(s.steps(u, vm)))
+	}
+	return nil
+}
+
+// runWindow shows the real OpenGL window on $DISPLAY (Xvfb) and grabs the
+// screen with ffmpeg's x11grab after each step.
+func runWindow(out, dashcam string) error {
+	s, err := newScene(dashcam)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID("uk.ukanpr.anpr.screenshots")
+	errc := make(chan error, 1)
+	go func() {
+		errc <- func() error {
+			for _, mode := range themes {
+				var u *ui.UI
+				var vm *ui.ViewModel
+				fyne.DoAndWait(func() {
+					u, vm = newUI(a, s, mode)
+					u.Window.Show()
+				})
+				for _, st := range s.steps(u, vm) {
+					fyne.DoAndWait(st.do)
+					time.Sleep(800 * time.Millisecond) // let the GL window paint
+					if err := grab(filepath.Join(out, st.name+"-"+mode+".png")); err != nil {
+						return err
+					}
+				}
+				fyne.DoAndWait(u.Window.Close)
+			}
+			return nil
+		}()
+		fyne.Do(a.Quit)
+	}()
+	a.Run()
+	return <-errc
+}
+
+// grab saves the X display's top-left 1280×800 as PNG.
+func grab(path string) error {
+	display := os.Getenv("DISPLAY")
+	if display == "" {
+		return fmt.Errorf("no DISPLAY: start Xvfb first")
+	}
+	cmd := exec.Command("ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-draw_mouse", "0", "-video_size",
+		fmt.Sprintf("%dx%d", int(ui.WindowSize.Width), int(ui.WindowSize.Height)), "-i", display+"+0,0", "-frames:v", "1", path)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("ffmpeg x11grab: %v: %s", err, b)
 	}
 	return nil
 }
@@ -322,8 +390,7 @@ func setTrack(vm *ui.ViewModel, p app.Position) {
 	vm.Tick()
 }
 
-func save(path string, w fyne.Window) error {
-	img := w.Canvas().Capture()
+func save(path string, img image.Image) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
