@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,27 @@ import (
 	"github.com/ukanpr/anpr/app/ui"
 	"github.com/ukanpr/anpr/vision"
 )
+
+func init() {
+	runWindow = func(ctx context.Context, m *Main, c *car) error {
+		return runUI(ctx, m, c, uiOptionsFromEnv(c))
+	}
+}
+
+// uiOptionsFromEnv reads the window's options from the environment until
+// the configuration file carries them: ANPR_ADMIN_PIN (the demo's default
+// is 0000; a real car without one keeps the admin screen locked),
+// ANPR_MBTILES (a tile file for the map) and ANPR_DRIVING_MPS.
+func uiOptionsFromEnv(c *car) uiOptions {
+	opt := uiOptions{AdminPIN: os.Getenv("ANPR_ADMIN_PIN"), MBTiles: os.Getenv("ANPR_MBTILES")}
+	if opt.AdminPIN == "" && c.pace != nil { // the demo drive
+		opt.AdminPIN = "0000"
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("ANPR_DRIVING_MPS"), 64); err == nil && v > 0 {
+		opt.DrivingSpeed = v
+	}
+	return opt
+}
 
 // uiOptions configure the window beyond what the car itself holds.
 type uiOptions struct {
