@@ -48,7 +48,8 @@ type saveReq struct {
 	done chan error
 }
 
-// NewWriter returns a writer that saves into db. Start it before use.
+// NewWriter returns a writer that saves into db. Start it before use, and
+// stop it before closing db.
 func NewWriter(db *DB) *Writer {
 	return &Writer{db: db}
 }
