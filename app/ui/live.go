@@ -107,7 +107,7 @@ func newLiveScreen(u *UI) *liveScreen {
 	l.picture.ScaleMode = canvas.ImageScaleFastest
 	l.noPic = widget.NewLabel("No camera picture yet")
 	l.noPic.Alignment = fyne.TextAlignCenter
-	camera := container.NewStack(u.dimmed(l.picture), container.NewCenter(l.noPic))
+	var camera fyne.CanvasObject = container.NewStack(u.dimmed(l.picture), container.NewCenter(l.noPic))
 
 	l.list = widget.NewList(
 		func() int { return u.VM.Reads.Length() },
@@ -125,6 +125,24 @@ func newLiveScreen(u *UI) *liveScreen {
 	title := widget.NewLabel("Recent reads")
 	title.TextStyle.Bold = true
 	reads := container.NewBorder(title, nil, nil, nil, l.list)
+	// Part alerts (camera lost, link restored, too many hits waiting) stay
+	// above the picture until the next one.
+	msg := widget.NewLabelWithData(u.VM.Message)
+	msg.Wrapping = fyne.TextWrapWord
+	msg.TextStyle.Bold = true
+	msg.Importance = widget.WarningImportance
+	msg.Hide()
+	u.VM.Message.AddListener(binding.NewDataListener(func() {
+		if v, _ := u.VM.Message.Get(); v == "" {
+			msg.Hide()
+		} else {
+			msg.Show()
+		}
+		if l.object != nil {
+			l.object.Refresh()
+		}
+	}))
+	camera = container.NewBorder(msg, nil, nil, nil, camera)
 	split := container.NewHSplit(camera, sized(reads, 470, 100))
 	split.Offset = 0.6
 	l.object = split

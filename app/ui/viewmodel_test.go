@@ -396,3 +396,17 @@ func TestImportProgress(t *testing.T) {
 		t.Fatalf("progress = %v, seen %v", v, seen)
 	}
 }
+
+func TestPartAlertsReachTheOfficer(t *testing.T) {
+	test.NewTempApp(t)
+	vm := ui.NewViewModel(&mock.Backend{}, fixedNow)
+	vm.Apply(app.Event{Type: app.EventAlert, Alert: &app.Alert{Kind: app.AlertLost, Part: app.PartCamera, Text: "Camera front lost."}})
+	if got := get(t, vm.Message); got != "Camera front lost." {
+		t.Fatalf("message = %q", got)
+	}
+	// Hit alerts have their own screen: they do not overwrite the message.
+	vm.Apply(app.Event{Type: app.EventAlert, Alert: &app.Alert{Kind: app.AlertHit, Text: "Hit. Stolen vehicle."}})
+	if got := get(t, vm.Message); got != "Camera front lost." {
+		t.Fatalf("message = %q after a hit alert", got)
+	}
+}

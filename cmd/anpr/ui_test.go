@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/ukanpr/anpr/app"
 	"github.com/ukanpr/anpr/app/ui"
 )
@@ -144,5 +148,90 @@ func TestUIBackendTiles(t *testing.T) {
 	}
 	if _, err := newUIBackend(c, uiOptions{MBTiles: filepath.Join(dir, "none.mbtiles")}); err == nil {
 		t.Fatal("a missing tile file was accepted")
+	}
+}
+
+// TestTapConfirmedStoresTheDecision is the whole path on a real car store:
+// a sighting matches, the engine's hit event reaches the window, the
+// officer taps Confirmed, and the decision is in SQLite with officer and
+// time.
+func TestTapConfirmedStoresTheDecision(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 17, 14, 2, 0, 0, time.UTC)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := openCar(ctx, filepath.Join(dir, "car.db"), "", func() time.Time { return now }, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	b, err := newUIBackend(c, uiOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	path := filepath.Join(dir, "stolen.csv")
+	if err := os.WriteFile(path, []byte("vrm,category,priority,action\nAB12CDE,Stolen vehicle,1,Stop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ImportHotlist(ctx, path, "pnc", func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+
+	a := test.NewTempApp(t)
+	vm := ui.NewViewModel(b, c.Now)
+	u := ui.New(ctx, a, vm)
+	if err := vm.LogOn(ctx, "1234", "any"); err != nil {
+		t.Fatal(err)
+	}
+	sub := b.Subscribe(16)
+	defer b.Unsubscribe(sub)
+	if _, _, err := c.Engine.Process(ctx, app.Sighting{Camera: "front", Time: now, Text: "AB12CDE", Raw: "AB12CDE",
+		Confidence: 0.9, Candidates: []app.Candidate{{Text: "AB12CDE", Confidence: 0.9}}, PassID: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Apply on this goroutine what the view model's Run loop would.
+	for len(sub.C) > 0 {
+		vm.Apply(<-sub.C)
+	}
+	if !u.HitShown() {
+		t.Fatal("the hit screen is not up")
+	}
+	var confirm *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Button:
+			if x.Text == "Confirmed" && x.Visible() {
+				confirm = x
+			}
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(u.Object(ui.ScreenHit))
+	if confirm == nil {
+		t.Fatal("no Confirmed button")
+	}
+	test.Tap(confirm)
+	h, _ := vm.CurrentHit()
+	if u.HitShown() {
+		t.Fatalf("hit screen still up (on %s)", h.Read.ID)
+	}
+	recs, err := b.ShiftReads(ctx, ui.ReadQuery{Since: now.Add(-time.Hour)})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("reads = %v, %v", recs, err)
+	}
+	ds, err := c.DB.Decisions(ctx, recs[0].Read.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Outcome != app.OutcomeConfirmed || ds[0].Officer != "1234" || !ds[0].Time.Equal(now) {
+		t.Fatalf("stored decisions = %+v", ds)
+	}
+	if n := len(c.Engine.Pending()); n != 0 {
+		t.Fatalf("engine still has %d hits pending", n)
 	}
 }
