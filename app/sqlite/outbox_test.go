@@ -244,3 +244,43 @@ func TestPurge(t *testing.T) {
 		t.Errorf("%d purge audit events, want 1", n)
 	}
 }
+
+// TestPurgeBatches purges more reads than one purge transaction takes.
+func TestPurgeBatches(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	const n = 2500
+	batch := make([]sqlite.ReadWithHit, n)
+	for i := range batch {
+		r := testRead(fmt.Sprintf("r%04d", i), "AB12CDE", t0)
+		r.Patch, r.Overview = nil, nil
+		batch[i].Read = r
+	}
+	if err := db.SaveReads(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		items, err := db.OutboxPending(ctx, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 0 {
+			break
+		}
+		if err := db.OutboxAck(ctx, seqs(items), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := time.Hour
+	res, err := db.Purge(ctx, t0.Add(keep+time.Millisecond), keep)
+	if err != nil || res.Reads != n {
+		t.Fatalf("purged %+v, %v; want %d reads", res, err, n)
+	}
+	if left, _ := db.Reads(ctx, sqlite.ReadQuery{Limit: 10}); len(left) != 0 {
+		t.Errorf("%d reads left", len(left))
+	}
+	ev, _ := db.AuditEvents(ctx, time.Time{}, 0)
+	if len(ev) != 1 || ev[0].Action != "reads.purge" || ev[0].Detail[:10] != "reads=2500" {
+		t.Errorf("audit %+v", ev)
+	}
+}
