@@ -10,6 +10,8 @@ import (
 	"math"
 	"sync"
 
+	xdraw "golang.org/x/image/draw"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -228,8 +230,8 @@ func (v *MapView) render(w, h int, s float64) image.Image {
 	p.w, p.h = w, h
 	p.z += math.Log2(s)
 	p.cx, p.cy = p.cx*s, p.cy*s
-	if tiled && s == 1 {
-		if !v.drawTiles(img, p) {
+	if tiled {
+		if !v.drawTiles(img, p, s) {
 			tiled = false
 		}
 	}
@@ -291,15 +293,17 @@ func (v *MapView) render(w, h int, s float64) image.Image {
 	return img
 }
 
-// drawTiles paints the tiles under the view; false when there are none.
-func (v *MapView) drawTiles(img *image.RGBA, p projection) bool {
-	z := int(math.Round(p.z))
+// drawTiles paints the tiles under the view, scaled by the canvas scale s
+// (p is in device pixels); false when there are none.
+func (v *MapView) drawTiles(img *image.RGBA, p projection, s float64) bool {
+	z := int(math.Round(p.z - math.Log2(s)))
 	n := 1 << z
+	ts := 256 * s // a tile's side in device pixels
 	left := p.cx - float64(p.w)/2
 	top := p.cy - float64(p.h)/2
 	any := false
-	for ty := int(math.Floor(top / 256)); float64(ty*256) < top+float64(p.h); ty++ {
-		for tx := int(math.Floor(left / 256)); float64(tx*256) < left+float64(p.w); tx++ {
+	for ty := int(math.Floor(top / ts)); float64(ty)*ts < top+float64(p.h); ty++ {
+		for tx := int(math.Floor(left / ts)); float64(tx)*ts < left+float64(p.w); tx++ {
 			if ty < 0 || ty >= n {
 				continue
 			}
@@ -314,8 +318,14 @@ func (v *MapView) drawTiles(img *image.RGBA, p projection) bool {
 				continue
 			}
 			any = true
-			at := image.Pt(int(float64(tx*256)-left), int(float64(ty*256)-top))
-			draw.Draw(img, image.Rectangle{Min: at, Max: at.Add(image.Pt(256, 256))}, t, t.Bounds().Min, draw.Src)
+			x0, y0 := int(math.Floor(float64(tx)*ts-left)), int(math.Floor(float64(ty)*ts-top))
+			x1, y1 := int(math.Ceil(float64(tx+1)*ts-left)), int(math.Ceil(float64(ty+1)*ts-top))
+			dst := image.Rect(x0, y0, x1, y1)
+			if dst.Dx() == t.Bounds().Dx() && dst.Dy() == t.Bounds().Dy() {
+				draw.Draw(img, dst, t, t.Bounds().Min, draw.Src)
+			} else {
+				xdraw.ApproxBiLinear.Scale(img, dst, t, t.Bounds(), draw.Src, nil)
+			}
 		}
 	}
 	if any && v.Night {

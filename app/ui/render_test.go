@@ -118,9 +118,17 @@ func TestMapUsesTilesWhenLoaded(t *testing.T) {
 	if asked < 2 {
 		t.Fatalf("asked for %d tiles", asked)
 	}
-	// The corners are tile, not paper.
+	// The edges are tile, not paper, at scale 1 and on a HiDPI screen.
 	if c := color.NRGBAModel.Convert(img.At(10, 150)).(color.NRGBA); c.G < 0x80 || c.R > 0x60 {
 		t.Fatalf("pixel %v is not the tile's green", c)
+	}
+	w.Canvas().(test.WindowlessCanvas).SetScale(2)
+	img = w.Canvas().Capture()
+	if b := img.Bounds(); b.Dx() < 790 {
+		t.Fatalf("scale 2 capture is %v", b)
+	}
+	if c := color.NRGBAModel.Convert(img.At(20, 300)).(color.NRGBA); c.G < 0x80 || c.R > 0x60 {
+		t.Fatalf("scale 2: pixel %v is not the tile's green", c)
 	}
 
 	none := ui.NewMapView(func(z, x, y int) ([]byte, error) { return nil, ui.ErrNoTiles })
