@@ -106,6 +106,7 @@ type ViewModel struct {
 	ImportProgress binding.Float  // 0..1
 	ImportStatus   binding.String
 
+	listMu     sync.Mutex // serialises the read-modify-write of Reads and Hits
 	mu         sync.Mutex
 	parts      map[string]app.PartStatus
 	track      []app.Position
@@ -193,6 +194,8 @@ func (vm *ViewModel) Run(ctx context.Context) error {
 func (vm *ViewModel) Resync() {
 	// Pending holds only unacknowledged hits: keep the ones already on
 	// screen, which may have been acknowledged but not yet decided.
+	vm.listMu.Lock()
+	defer vm.listMu.Unlock()
 	hits, _ := vm.Hits.Get()
 	hits = append([]HitItem(nil), hits...)
 	seen := map[string]bool{}
@@ -302,6 +305,8 @@ func (vm *ViewModel) addRead(r app.Read, h *app.Hit) {
 	if max <= 0 {
 		max = DefaultMaxReads
 	}
+	vm.listMu.Lock()
+	defer vm.listMu.Unlock()
 	rs, _ := vm.Reads.Get()
 	out := make([]ReadItem, 0, min(len(rs)+1, max))
 	out = append(out, it)
@@ -317,6 +322,8 @@ func (vm *ViewModel) addRead(r app.Read, h *app.Hit) {
 }
 
 func (vm *ViewModel) addHit(h HitItem) {
+	vm.listMu.Lock()
+	defer vm.listMu.Unlock()
 	hs, _ := vm.Hits.Get()
 	out := make([]HitItem, 0, len(hs)+1)
 	for _, x := range hs {
@@ -330,6 +337,8 @@ func (vm *ViewModel) addHit(h HitItem) {
 }
 
 func (vm *ViewModel) removeHit(readID string) {
+	vm.listMu.Lock()
+	defer vm.listMu.Unlock()
 	hs, _ := vm.Hits.Get()
 	out := make([]HitItem, 0, len(hs))
 	for _, x := range hs {

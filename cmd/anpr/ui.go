@@ -191,29 +191,43 @@ func (b *uiBackend) audit(ctx context.Context, actor, action, detail string) {
 }
 
 // ShiftReads reads this shift's reads from the store with their hits and
-// latest decisions.
+// latest decisions: one query for the reads, one for which of them hit, and
+// one per hit (a shift has few).
 func (b *uiBackend) ShiftReads(ctx context.Context, q ui.ReadQuery) ([]ui.ReadRecord, error) {
-	rs, err := b.c.DB.Reads(ctx, sqlite.ReadQuery{From: q.Since, VRM: q.VRM, Limit: q.Limit, Images: q.Patches})
+	sq := sqlite.ReadQuery{From: q.Since, VRM: q.VRM, Limit: q.Limit, Images: q.Patches}
+	rs, err := b.c.DB.Reads(ctx, sq)
 	if err != nil {
 		return nil, err
+	}
+	hq := sq
+	hq.HitsOnly, hq.Images = true, false
+	hits, err := b.c.DB.Reads(ctx, hq)
+	if err != nil {
+		return nil, err
+	}
+	hit := make(map[string]bool, len(hits))
+	for _, r := range hits {
+		hit[r.ID] = true
 	}
 	out := make([]ui.ReadRecord, 0, len(rs))
 	for _, r := range rs {
 		r.Overview = nil // the UI shows patches only
 		rec := ui.ReadRecord{Read: r}
-		h, err := b.c.DB.Hit(ctx, r.ID)
-		switch {
-		case err == nil:
-			rec.Hit = &h
-			ds, err := b.c.DB.Decisions(ctx, r.ID)
-			if err != nil {
+		if hit[r.ID] {
+			h, err := b.c.DB.Hit(ctx, r.ID)
+			if err != nil && !errors.Is(err, sqlite.ErrNotFound) {
 				return nil, err
 			}
-			if len(ds) > 0 {
-				rec.Decision = &ds[len(ds)-1]
+			if err == nil {
+				rec.Hit = &h
+				ds, err := b.c.DB.Decisions(ctx, r.ID)
+				if err != nil {
+					return nil, err
+				}
+				if len(ds) > 0 {
+					rec.Decision = &ds[len(ds)-1]
+				}
 			}
-		case !errors.Is(err, sqlite.ErrNotFound):
-			return nil, err
 		}
 		out = append(out, rec)
 	}
