@@ -79,8 +79,10 @@ type Source struct {
 	Speed    float64
 	// MaxFrames ends a file after this many frames (0: the whole file).
 	MaxFrames int64
-	// Epoch is the capture time of a file's first frame (default: the Unix
-	// epoch, so replays are deterministic). Frame.Time = Epoch + position.
+	// Epoch is the capture time of a file's first frame: Frame.Time =
+	// Epoch + the frame's position in the file, so a replay with a fixed
+	// Epoch stamps every frame the same each time. Default: Now() at Start
+	// (a stored read never carries a 1970 time).
 	Epoch time.Time
 
 	// Width and Height ask a V4L2 device for this frame size (0: its
@@ -135,7 +137,7 @@ func (s *Source) Start(ctx context.Context) error {
 		s.Logger = slog.Default()
 	}
 	if s.Epoch.IsZero() {
-		s.Epoch = time.Unix(0, 0)
+		s.Epoch = s.Now()
 	}
 	if s.kind == KindFile {
 		vc, err := openFile(s.URI)
