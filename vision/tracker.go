@@ -47,8 +47,9 @@ type Tracker struct {
 	TopN int
 	// Repeat is how long after a plate was reported the same text is taken
 	// for the same pass, lost for a while and found again (occlusion by
-	// another vehicle, a run of missed detections), and not reported again
-	// (default 3 s of capture time; negative: never).
+	// another vehicle, a run of missed detections, a car stopped ahead at
+	// lights), and not reported again (default 30 s of capture time;
+	// negative: never).
 	Repeat time.Duration
 
 	tracks   []*track
@@ -56,6 +57,9 @@ type Tracker struct {
 	nextID   int64
 	init     bool
 }
+
+// maxVotes bounds the readings a pass keeps for its vote.
+const maxVotes = 250
 
 // vote is one frame's reading of a tracked plate.
 type vote struct {
@@ -74,7 +78,8 @@ type track struct {
 	lastSeq  int64
 	lastTime time.Time
 	missed   int
-	votes    []vote
+	votes    []vote // the latest maxVotes frames' readings
+	frames   int    // frames that read the plate
 	emitted  bool
 	agreeRun int // consecutive frames agreeing with the previous one
 
@@ -130,7 +135,7 @@ func (t *Tracker) defaults() {
 		t.TopN = defaultTopN
 	}
 	if t.Repeat == 0 {
-		t.Repeat = 3 * time.Second
+		t.Repeat = 30 * time.Second
 	}
 	t.reported = map[string]time.Time{}
 }
@@ -333,7 +338,11 @@ func (t *Tracker) observe(tr *track, f *Frame, p Plate) error {
 	} else {
 		tr.agreeRun = 1
 	}
+	if len(tr.votes) == maxVotes { // a vehicle stopped in view for minutes
+		tr.votes = append(tr.votes[:0], tr.votes[1:]...)
+	}
 	tr.votes = append(tr.votes, vote{text: p.Text, raw: p.Raw, conf: p.Confidence, charConf: p.CharConf, candidates: p.Candidates})
+	tr.frames++
 
 	sharp, err := Sharpness(f.Mat, p.Box)
 	if err != nil {
@@ -360,7 +369,7 @@ func (t *Tracker) certain(tr *track) bool {
 	if t.EarlyFrames == 0 || tr.agreeRun < max(t.EarlyFrames, t.MinFrames) {
 		return false
 	}
-	for _, v := range tr.votes[len(tr.votes)-tr.agreeRun:] {
+	for _, v := range tr.votes[max(0, len(tr.votes)-tr.agreeRun):] {
 		if v.conf < t.EarlyConfidence {
 			return false
 		}
@@ -371,7 +380,7 @@ func (t *Tracker) certain(tr *track) bool {
 // finish reports a pass that ended, unless it was reported already or was
 // too short.
 func (t *Tracker) finish(tr *track) (app.Sighting, bool, error) {
-	if tr.emitted || len(tr.votes) < t.MinFrames {
+	if tr.emitted || tr.frames < t.MinFrames {
 		return app.Sighting{}, false, nil
 	}
 	s, err := t.sighting(tr)
@@ -403,7 +412,7 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, error) {
 		Format:          vrm.Classify(text, now),
 		Box:             tr.bestBox,
 		PassID:          tr.passID,
-		Frames:          len(tr.votes),
+		Frames:          tr.frames,
 	}
 	var err error
 	if s.Patch, err = encodeJPEG(tr.patch, t.JPEGQuality); err != nil {

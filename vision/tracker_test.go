@@ -204,3 +204,16 @@ func TestTrackerDoesNotRepeatAPlateLostForAWhile(t *testing.T) {
 		t.Errorf("%d reads, want 1", len(ss))
 	}
 }
+
+func TestTrackerLongStop(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("front", RegionGB)
+	tr.EarlyFrames = 0
+	// A car stopped ahead at lights: 300 frames, more than a pass keeps.
+	ss := drive(t, tr, 300, func(i int) []Plate {
+		return []Plate{plateAt("BD51SMR", 0.9, image.Rect(500, 500, 700, 545))}
+	})
+	if len(ss) != 1 || ss[0].Frames != 300 || ss[0].Text != "BD51SMR" {
+		t.Errorf("got %d reads, want one of 300 frames: %+v", len(ss), ss)
+	}
+}
