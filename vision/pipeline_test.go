@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,5 +172,38 @@ func TestPipelineReadsDashcamDrive(t *testing.T) {
 	p.Stop()
 	if texts["B01XEN"] != 1 || texts["IF10KAX"] != 1 || len(texts) != 2 {
 		t.Errorf("reads %v, want B01XEN and IF10KAX once each", texts)
+	}
+}
+
+func TestPipelinesFrontAndRear(t *testing.T) {
+	checkMats(t)
+	const n = 20
+	cams := map[string]string{"front": "valid_dayride_type1_001.mp4_t_1198.jpg", "rear": "valid_dayride_type1_001.mp4_t_201.jpg"}
+	got := map[string][]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for cam, file := range cams {
+		path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
+		src := NewSource(path, cam)
+		src.Lossless = true
+		p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker(cam, RegionAny)}
+		if err := p.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer p.Stop()
+			for s := range p.Sightings() {
+				mu.Lock()
+				got[s.Camera] = append(got[s.Camera], s.Text)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Strings(got["front"])
+	if strings.Join(got["front"], " ") != "B01XEN IF10KAX" || strings.Join(got["rear"], " ") != "B089414" {
+		t.Errorf("front read %v, rear %v; want [B01XEN IF10KAX] and [B089414]", got["front"], got["rear"])
 	}
 }
