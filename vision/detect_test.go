@@ -112,3 +112,40 @@ func TestDetectorFindsLabelledBoxes(t *testing.T) {
 		t.Errorf("%d unmatched detections on %d frames", extra, len(byFile))
 	}
 }
+
+// TestDetectorMapsBackOtherShapes checks the letterbox mapping: a 4:3 cut
+// of a frame (padded on the right in the detector's input) must give the
+// plate at its place in the cut.
+func TestDetectorMapsBackOtherShapes(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	dir, labels := dashcam(t)
+	const file = "images/valid_dayride_type1_001.mp4_t_1198.jpg"
+	img, err := LoadImage(dir + "/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	cut := image.Rect(200, 0, 1160, 720) // 960×720
+	roi := img.Region(cut)
+	defer roi.Close()
+	part := roi.Clone()
+	defer part.Close()
+	dets, err := m.Detector.Detect(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range labels {
+		if l.file != file || !l.box.In(cut) {
+			continue
+		}
+		want := l.box.Sub(cut.Min)
+		best := 0.0
+		for _, d := range dets {
+			best = max(best, IoU(d.Box, want))
+		}
+		if best < 0.5 {
+			t.Errorf("plate %s at %v in the 4:3 cut: best IoU %.2f among %v", l.text, want, best, dets)
+		}
+	}
+}
