@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"strings"
@@ -38,6 +39,7 @@ type hitScreen struct {
 	reason  *Field
 	kbd     *Keyboard
 	current string // read id on screen
+	waiting string // read id put aside until an officer logs on
 }
 
 func newHitScreen(u *UI) *hitScreen {
@@ -92,6 +94,7 @@ func newHitScreen(u *UI) *hitScreen {
 	h.object = container.NewStack(h.bg, container.NewPadded(container.NewPadded(content)))
 	h.object.Hide()
 	u.VM.Hits.AddListener(binding.NewDataListener(h.render))
+	u.VM.Officer.AddListener(binding.NewDataListener(h.render))
 	return h
 }
 
@@ -117,7 +120,16 @@ func (h *hitScreen) showOther(on bool) {
 }
 
 func (h *hitScreen) decideNow(o app.Outcome, reason string) {
-	if err := h.u.VM.Decide(h.u.ctx, o, reason); err != nil {
+	err := h.u.VM.Decide(h.u.ctx, o, reason)
+	if errors.Is(err, ErrNotLoggedOn) {
+		// A decision needs an officer: step aside for the log-on screen;
+		// the hit comes back once someone has logged on.
+		h.waiting = h.current
+		h.u.Show(ScreenLogOn)
+		h.render()
+		return
+	}
+	if err != nil {
 		h.setError(err)
 		return
 	}
@@ -141,6 +153,12 @@ func (h *hitScreen) render() {
 	hit, ok := h.u.VM.CurrentHit()
 	if !ok {
 		h.current = ""
+		h.object.Hide()
+		return
+	}
+	if o, _ := h.u.VM.Officer.Get(); o.ID != "" {
+		h.waiting = ""
+	} else if hit.Read.ID == h.waiting {
 		h.object.Hide()
 		return
 	}

@@ -241,3 +241,31 @@ func TestThemeSwitching(t *testing.T) {
 		t.Fatal("auto at 14:02 should be day")
 	}
 }
+
+func TestHitBeforeLogOn(t *testing.T) {
+	var c calls
+	u, vm := newUI(t, newBackend(&c), false)
+	vm.Apply(lookalikeHit(t))
+	if !u.HitShown() {
+		t.Fatal("a hit must show even before log-on")
+	}
+	test.Tap(button(t, u.Object(ui.ScreenHit), "Confirmed"))
+	if len(c.decisions) != 0 {
+		t.Fatalf("decision stored with nobody logged on: %+v", c.decisions)
+	}
+	if u.HitShown() || u.Shown() != ui.ScreenLogOn {
+		t.Fatalf("hit shown %v, screen %q: want the log-on screen", u.HitShown(), u.Shown())
+	}
+	screen := u.Object(ui.ScreenLogOn)
+	typeOn(t, screen, "1234")
+	test.Tap(button(t, screen, "PIN:  …"))
+	typeOn(t, screen, "4321")
+	test.Tap(button(t, screen, "Log on"))
+	if !u.HitShown() {
+		t.Fatal("the hit did not come back after log-on")
+	}
+	test.Tap(button(t, u.Object(ui.ScreenHit), "Confirmed"))
+	if len(c.decisions) != 1 || c.decisions[0].Officer != "1234" {
+		t.Fatalf("decisions = %+v", c.decisions)
+	}
+}
