@@ -21,7 +21,7 @@ import (
 //	                          │            a hit acknowledged before its turn is not played)
 //	                          └──Event──▶ hub ──▶ each Subscription.C (buffered)
 //	                                      (never blocks the engine: a full subscriber loses its
-//	                                       oldest event, counted, Wake signalled; unacknowledged
+//	                                       oldest event, counted, Wake signalled; undecided
 //	                                       hits stay in Engine.Pending whatever was dropped)
 //
 // A read is committed before its alert is queued or any of its events is

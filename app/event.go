@@ -134,9 +134,9 @@ const DefaultSubscriberBuffer = 256
 // subscriber: when C is full, the oldest waiting event is dropped to make
 // room, the drop is counted and Wake is signalled. A subscriber that finds
 // Lagged() true has missed events and refreshes its view from the engine's
-// state (Engine.Pending for unacknowledged hits, Engine.Status for parts).
-// Hits are never lost that way: an unacknowledged hit stays in
-// Engine.Pending until Acknowledge, whether or not its event was delivered.
+// state (Engine.Pending for the hits waiting, Engine.Status for parts).
+// Hits are never lost that way: a hit stays in Engine.Pending until the
+// officer decides it, whether or not its event was delivered.
 type Subscription struct {
 	// C delivers events in publication order, with gaps when lagged.
 	C <-chan Event
