@@ -30,6 +30,7 @@ type hitScreen struct {
 	bg      *canvas.Rectangle
 	head    *fyne.Container // title and match kind: stays while typing a reason
 	body    *fyne.Container
+	details *fyne.Container // action, markers, vehicle, place: make room for the keyboard
 	buttons map[app.Outcome]*widget.Button
 	silence *widget.Button
 	errText *canvas.Text
@@ -46,6 +47,7 @@ func newHitScreen(u *UI) *hitScreen {
 	h := &hitScreen{u: u, bg: canvas.NewRectangle(color.Black), buttons: map[app.Outcome]*widget.Button{}}
 	h.head = container.NewStack()
 	h.body = container.NewVBox()
+	h.details = container.NewVBox()
 	h.errText = text("", 22, true)
 
 	row := container.NewGridWithColumns(4)
@@ -98,6 +100,18 @@ func newHitScreen(u *UI) *hitScreen {
 	return h
 }
 
+// TapHitButton taps the hit screen's button labelled label, as the officer
+// would (for screenshots and demos); it reports whether there was one.
+func (u *UI) TapHitButton(label string) bool {
+	for o, b := range u.hit.buttons {
+		if b.Text == label {
+			u.hit.tapped(o)
+			return true
+		}
+	}
+	return false
+}
+
 func (h *hitScreen) tapped(o app.Outcome) {
 	if o == app.OutcomeOther {
 		h.showOther(true)
@@ -110,11 +124,11 @@ func (h *hitScreen) showOther(on bool) {
 	if on {
 		h.decide.Hide()
 		h.other.Show()
-		h.body.Hide() // the keyboard needs the room; the hit stays in the header
+		h.details.Hide() // the keyboard needs the room; the plates stay
 	} else {
 		h.other.Hide()
 		h.decide.Show()
-		h.body.Show()
+		h.details.Show()
 	}
 	h.object.Refresh()
 }
@@ -210,7 +224,8 @@ func (h *hitScreen) render() {
 		container.NewVBox(t("Hot list", 20, false), entryPlate),
 	)
 
-	lines := container.NewVBox()
+	lines := h.details
+	lines.Objects = nil
 	if e.Action != "" {
 		for _, l := range wrap("Action: "+e.Action, 60) {
 			lines.Add(t(l, 30, true))
@@ -248,6 +263,7 @@ func (h *hitScreen) render() {
 	h.head.Objects = []fyne.CanvasObject{header}
 	h.head.Refresh()
 	h.body.Objects = []fyne.CanvasObject{compare, lines}
+	lines.Refresh()
 	h.body.Refresh()
 	h.object.Show()
 	h.object.Refresh()

@@ -292,6 +292,7 @@ func (s *scene) steps(u *ui.UI, vm *ui.ViewModel) []step {
 			u.Show(ui.ScreenLive)
 			vm.Apply(s.hitEvent("SB90TZI"))
 		}},
+		{"hit-other", func() { u.TapHitButton("Other…") }},
 		{"hit-p4", func() {
 			_ = vm.Hits.Set(nil)
 			vm.Apply(s.hitEvent("B01XEN"))
