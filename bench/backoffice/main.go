@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -152,6 +153,7 @@ func ingest(args []string) error {
 	batch := fs.Int("batch", 500, "reads per batch")
 	writers := fs.Int("writers", 1, "concurrent batches")
 	viaHTTP := fs.Bool("http", false, "through the service over loopback (gzip JSON) instead of straight into the store")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed run to this file")
 	fs.Parse(args)
 	ctx := context.Background()
 	st, done, err := open(ctx, *dsn)
@@ -241,7 +243,17 @@ func ingest(args []string) error {
 		}
 		return time.Since(t0), cpuTime() - cpu0, nil
 	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+	}
 	wall, cpu, err := run()
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}

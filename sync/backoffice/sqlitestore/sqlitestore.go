@@ -4,7 +4,11 @@
 //
 // The file is opened in WAL mode with foreign keys on and immediate write
 // transactions, so writers queue on the busy timeout instead of failing on
-// lock upgrades. The audit table refuses UPDATE and DELETE by trigger.
+// lock upgrades. The WAL is checkpointed every 16384 pages (64 MiB) rather
+// than SQLite's 1000: ingest rewrites the same index pages batch after batch,
+// and checkpointing less often writes each of them back once instead of many
+// times (about a third more reads per CPU-second in bench/backoffice). The
+// audit table refuses UPDATE and DELETE by trigger.
 package sqlitestore
 
 import (
@@ -32,7 +36,7 @@ var _ backoffice.Store = (*DB)(nil)
 // Open opens (creating if needed) the store at path and applies migrations.
 func Open(path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(30000)", "synchronous(NORMAL)", "cache_size(-65536)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(30000)", "synchronous(NORMAL)", "cache_size(-65536)", "wal_autocheckpoint(16384)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
