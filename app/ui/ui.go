@@ -153,8 +153,9 @@ func (u *UI) navRail() fyne.CanvasObject {
 	return col
 }
 
-// Show asks for screen s. Log-on comes first when no officer is logged
-// on; while driving, Live, Check and History give way to the driving screen.
+// Show asks for screen s. While driving every screen but the map gives
+// way to the driving screen; otherwise log-on comes first when no officer
+// is logged on (the admin screen excepted).
 func (u *UI) Show(s Screen) {
 	u.want = s
 	u.update()
@@ -184,11 +185,11 @@ func (u *UI) update() {
 	driving, _ := u.VM.Driving.Get()
 	s := u.want
 	switch {
+	case driving && s != ScreenMap:
+		s = ScreenDriving // no read list and no keyboard while moving
 	case s == ScreenAdmin:
 	case o.ID == "":
 		s = ScreenLogOn
-	case driving && (s == ScreenLive || s == ScreenCheck || s == ScreenHistory || s == ScreenLogOn):
-		s = ScreenDriving
 	}
 	if s != u.shown {
 		switch s {
@@ -216,9 +217,10 @@ func (u *UI) update() {
 		}
 		b.Refresh()
 	}
-	// Keyboard screens are not offered while moving, nor before log-on.
-	for _, name := range []Screen{ScreenCheck, ScreenHistory} {
-		if driving || o.ID == "" {
+	// Keyboard screens are not offered while moving, nor before log-on
+	// (admin is, to let a fleet admin in without an officer).
+	for _, name := range []Screen{ScreenCheck, ScreenHistory, ScreenAdmin} {
+		if driving || (o.ID == "" && name != ScreenAdmin) {
 			u.navObjs[name].Hide()
 		} else {
 			u.navObjs[name].Show()

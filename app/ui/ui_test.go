@@ -205,14 +205,14 @@ func TestDrivingShowsOnlyHits(t *testing.T) {
 		})
 		return found
 	}
-	if !offered("Check") || !offered("History") {
-		t.Fatal("Check and History should be offered when stopped")
+	if !offered("Check") || !offered("History") || !offered("Admin") {
+		t.Fatal("Check, History and Admin should be offered when stopped")
 	}
 	vm.SetSpeed(13.4) // 30 mph
 	if u.Shown() != ui.ScreenDriving {
 		t.Fatalf("shown %q at 30 mph, want the driving screen", u.Shown())
 	}
-	for _, name := range []string{"Check", "History"} {
+	for _, name := range []string{"Check", "History", "Admin"} {
 		if offered(name) {
 			t.Errorf("%s is offered while driving", name)
 		}
