@@ -192,18 +192,12 @@ func (vm *ViewModel) Run(ctx context.Context) error {
 // Resync rebuilds the hit queue and the status bar from the backend's own
 // state, after the subscription dropped events.
 func (vm *ViewModel) Resync() {
-	// Pending holds only unacknowledged hits: keep the ones already on
-	// screen, which may have been acknowledged but not yet decided.
+	// Pending holds every hit not yet decided: it is the whole queue.
 	vm.listMu.Lock()
 	defer vm.listMu.Unlock()
-	hits, _ := vm.Hits.Get()
-	hits = append([]HitItem(nil), hits...)
-	seen := map[string]bool{}
-	for _, h := range hits {
-		seen[h.Read.ID] = true
-	}
+	var hits []HitItem
 	for _, p := range vm.Backend.Pending() {
-		if h, ok := newHitItem(p.Read, p.Hit, p.Raised); ok && !seen[h.Read.ID] {
+		if h, ok := newHitItem(p.Read, p.Hit, p.Raised); ok {
 			hits = append(hits, h)
 		}
 	}
@@ -233,12 +227,10 @@ func (vm *ViewModel) Apply(ev app.Event) {
 			return // covert only: never shown in the car
 		}
 		vm.addHit(h)
-	case app.EventAck, app.EventDecision:
-		// Acknowledged here or elsewhere: an acknowledged hit leaves the
-		// queue only once decided, so only a decision removes it.
-		if ev.Type == app.EventDecision {
-			vm.removeHit(ev.ReadID)
-		}
+	case app.EventDecision:
+		// Decided here or elsewhere; an acknowledgement (Silence) keeps
+		// the hit on screen until it is decided.
+		vm.removeHit(ev.ReadID)
 	case app.EventStatus:
 		if ev.Status != nil {
 			vm.mu.Lock()

@@ -410,3 +410,29 @@ func TestPartAlertsReachTheOfficer(t *testing.T) {
 		t.Fatalf("message = %q after a hit alert", got)
 	}
 }
+
+func TestResyncTakesTheEnginesQueue(t *testing.T) {
+	test.NewTempApp(t)
+	p4 := exactHit(t, "r-p4", "LO44WER", 4)
+	look := lookalikeHit(t)
+	covert := exactHit(t, "r-covert", "CV11ERT", 1)
+	covert.Hit.Matches[0].Entry.Covert = true
+	b := &mock.Backend{PendingFn: func() []app.PendingHit {
+		return []app.PendingHit{
+			{Read: *p4.Read, Hit: *p4.Hit, Raised: t0},
+			{Read: *look.Read, Hit: *look.Hit, Raised: t0},
+			{Read: *covert.Read, Hit: *covert.Hit, Raised: t0},
+		}
+	}}
+	vm := ui.NewViewModel(b, fixedNow)
+	vm.Apply(exactHit(t, "r-gone", "GO11NEE", 1)) // decided while the UI lagged
+	vm.Resync()
+	hs, _ := vm.Hits.Get()
+	var ids []string
+	for _, h := range hs {
+		ids = append(ids, h.Read.ID)
+	}
+	if fmt.Sprint(ids) != "[r-look r-p4]" {
+		t.Fatalf("hits after resync = %v, want [r-look r-p4]", ids)
+	}
+}
