@@ -24,7 +24,7 @@ type checkpointer struct {
 }
 
 // checkpointDelay coalesces the commits of a burst into one checkpoint.
-const checkpointDelay = 50 * time.Millisecond
+const checkpointDelay = 250 * time.Millisecond
 
 // restartFrames is the WAL length at which the checkpointer stops being
 // polite: a PASSIVE checkpoint never waits for the writer, so under constant
