@@ -13,7 +13,7 @@ func benchFrame(b *testing.B) (*Models, []label, func()) {
 	_, labels := dashcam(b)
 	var ls []label
 	for _, l := range labels {
-		if l.file == "images/train_dayride_type1_001.mp4_t_1092.jpg" {
+		if l.file == "images/train_dayride_type1_001.mp4_t_519.jpg" {
 			ls = append(ls, l)
 		}
 	}
@@ -23,7 +23,7 @@ func benchFrame(b *testing.B) (*Models, []label, func()) {
 // loadBenchImage loads the benchmark's frame (three plates).
 func loadBenchImage(b *testing.B) gocv.Mat {
 	dir, _ := dashcam(b)
-	img, err := LoadImage(dir + "/images/train_dayride_type1_001.mp4_t_1092.jpg")
+	img, err := LoadImage(dir + "/images/train_dayride_type1_001.mp4_t_519.jpg")
 	if err != nil {
 		b.Fatal(err)
 	}
