@@ -58,7 +58,7 @@ func newStatusBar(u *UI) *statusBar {
 	vm.Alarm.AddListener(binding.NewDataListener(s.render))
 	vm.Speed.AddListener(binding.NewDataListener(s.render))
 	vm.Officer.AddListener(binding.NewDataListener(s.render))
-	vm.ClockText.AddListener(binding.NewDataListener(s.render))
+	vm.TimeText.AddListener(binding.NewDataListener(s.render))
 	return s
 }
 
@@ -83,7 +83,7 @@ func (s *statusBar) render() {
 	if o.Name != "" {
 		s.who.Text += " " + o.Name
 	}
-	s.now.Text = vm.now().In(vm.now().Location()).Format("15:04")
+	s.now.Text, _ = vm.TimeText.Get()
 	for _, t := range s.texts {
 		t.Color = fg
 		t.Refresh()

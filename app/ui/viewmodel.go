@@ -95,7 +95,8 @@ type ViewModel struct {
 	ClockText   binding.String
 	HotlistText binding.String
 	SyncText    binding.String
-	Alarm       binding.Bool // some part is lost: the status bar turns red
+	TimeText    binding.String // the time of day, HH:MM, in the clock's zone
+	Alarm       binding.Bool   // some part is lost: the status bar turns red
 
 	Speed     binding.Float // m/s from the GPS
 	Driving   binding.Bool  // faster than DrivingSpeed: hits only
@@ -131,6 +132,7 @@ func NewViewModel(b Backend, now func() time.Time) *ViewModel {
 		ClockText:      binding.NewString(),
 		HotlistText:    binding.NewString(),
 		SyncText:       binding.NewString(),
+		TimeText:       binding.NewString(),
 		Alarm:          binding.NewBool(),
 		Speed:          binding.NewFloat(),
 		Driving:        binding.NewBool(),
@@ -524,6 +526,7 @@ func (vm *ViewModel) refreshStatus(now time.Time) {
 	_ = vm.ClockText.Set(clock)
 	_ = vm.HotlistText.Set(hot)
 	_ = vm.SyncText.Set(syn)
+	_ = vm.TimeText.Set(now.Format("15:04"))
 	_ = vm.Alarm.Set(alarm)
 }
 

@@ -436,3 +436,18 @@ func TestResyncTakesTheEnginesQueue(t *testing.T) {
 		t.Fatalf("hits after resync = %v, want [r-look r-p4]", ids)
 	}
 }
+
+func TestTickMovesTheClock(t *testing.T) {
+	test.NewTempApp(t)
+	now := t0
+	vm := ui.NewViewModel(&mock.Backend{}, func() time.Time { return now })
+	vm.Tick()
+	if got := get(t, vm.TimeText); got != "14:02" {
+		t.Fatalf("time = %q", got)
+	}
+	now = now.Add(3 * time.Minute)
+	vm.Tick()
+	if got := get(t, vm.TimeText); got != "14:05" {
+		t.Fatalf("time = %q after three minutes", got)
+	}
+}
