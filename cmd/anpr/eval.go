@@ -43,7 +43,8 @@ px; ≥ 80 combined):
   ms/image    reader time per image (detect + recognise)
 
 --split LIST evaluates only the images named in LIST (one path per line,
-relative to the CSV's folder; # comments), e.g. a trainer's held-out set.
+relative to the CSV's folder; # comments): the dash-cam frames the models
+never trained on are in vision/train/heldout.txt.
 --json prints one object per band.`
 
 // evalLabel is one labelled plate box.
