@@ -37,9 +37,11 @@ func init() {
 // uiOptionsFromEnv reads the window's options from the environment until
 // the configuration file carries them: ANPR_ADMIN_PIN (the demo's default
 // is 0000; a real car without one keeps the admin screen locked),
-// ANPR_MBTILES (a tile file for the map) and ANPR_DRIVING_MPS.
+// ANPR_MBTILES (a tile file for the map), ANPR_DRIVING_MPS and
+// ANPR_FULLSCREEN=1.
 func uiOptionsFromEnv(c *car) uiOptions {
-	opt := uiOptions{AdminPIN: os.Getenv("ANPR_ADMIN_PIN"), MBTiles: os.Getenv("ANPR_MBTILES")}
+	opt := uiOptions{AdminPIN: os.Getenv("ANPR_ADMIN_PIN"), MBTiles: os.Getenv("ANPR_MBTILES"),
+		FullScreen: os.Getenv("ANPR_FULLSCREEN") == "1"}
 	if opt.AdminPIN == "" && c.pace != nil { // the demo drive
 		opt.AdminPIN = "0000"
 	}
@@ -63,6 +65,9 @@ type uiOptions struct {
 	Settings ui.Settings
 	// DrivingSpeed in m/s above which only hits show; 0: ui's default.
 	DrivingSpeed float64
+	// FullScreen fills the tablet's screen (the car); off, a 1280×800
+	// window (a desk).
+	FullScreen bool
 }
 
 // runUI opens the touchscreen window on c, starts the car and runs until
@@ -93,6 +98,7 @@ func runUI(ctx context.Context, m *Main, c *car, opt uiOptions) error {
 		fyne.Do(a.Quit)
 	}()
 	u.Window.SetMaster()
+	u.Window.SetFullScreen(opt.FullScreen)
 	u.Window.ShowAndRun()
 	stopUI()
 
