@@ -8,7 +8,10 @@
 // one shard), decisions and overviews by read id. Uniqueness of a read is on
 // (vrm, captured, id): a read's VRM and capture time never change, so a
 // re-delivered read collides on that key and ON CONFLICT DO NOTHING makes
-// ingest idempotent without a global index on id. See docs/backoffice.md.
+// ingest idempotent without a global index on id. Key text columns use the
+// "C" collation: VRMs and ids are ASCII, and byte comparison keeps index
+// inserts and lookups cheap whatever the database's locale. See
+// docs/backoffice.md.
 package pgstore
 
 import (
@@ -85,20 +88,20 @@ func (s *DB) Close() error { s.pool.close(); return nil }
 
 const schema = `
 CREATE TABLE IF NOT EXISTS reads (
-	vrm text NOT NULL, captured timestamptz NOT NULL, id text NOT NULL, car text NOT NULL, raw text NOT NULL,
+	vrm text COLLATE "C" NOT NULL, captured timestamptz NOT NULL, id text COLLATE "C" NOT NULL, car text NOT NULL, raw text NOT NULL,
 	confidence real NOT NULL, camera text NOT NULL, fix text NOT NULL, lat double precision, lon double precision,
 	fix_age_ms bigint, estimated boolean NOT NULL, speed_mps real, heading_deg real, hdop real, sats integer, alt_m real,
 	clock_source text NOT NULL, clock_offset_ms bigint NOT NULL, clock_suspect boolean NOT NULL, format text NOT NULL,
 	pass_id text NOT NULL, candidates jsonb, char_conf jsonb, patch bytea, received timestamptz NOT NULL,
 	PRIMARY KEY (vrm, captured, id)
 ) PARTITION BY RANGE (captured);
-CREATE TABLE IF NOT EXISTS overviews (read_id text PRIMARY KEY, car text NOT NULL, jpeg bytea NOT NULL, received timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS overviews (read_id text COLLATE "C" PRIMARY KEY, car text NOT NULL, jpeg bytea NOT NULL, received timestamptz NOT NULL);
 CREATE INDEX IF NOT EXISTS overviews_received ON overviews (received);
-CREATE TABLE IF NOT EXISTS hits (vrm text NOT NULL, read_id text NOT NULL, hit_time timestamptz NOT NULL, car text NOT NULL,
+CREATE TABLE IF NOT EXISTS hits (vrm text COLLATE "C" NOT NULL, read_id text COLLATE "C" NOT NULL, hit_time timestamptz NOT NULL, car text NOT NULL,
 	past boolean NOT NULL, matches jsonb NOT NULL, received timestamptz NOT NULL, PRIMARY KEY (vrm, read_id, hit_time));
-CREATE TABLE IF NOT EXISTS decisions (read_id text NOT NULL, decided timestamptz NOT NULL, officer text NOT NULL,
+CREATE TABLE IF NOT EXISTS decisions (read_id text COLLATE "C" NOT NULL, decided timestamptz NOT NULL, officer text NOT NULL,
 	outcome text NOT NULL, reason text NOT NULL, car text NOT NULL, received timestamptz NOT NULL, PRIMARY KEY (read_id, decided, officer));
-CREATE TABLE IF NOT EXISTS wanted (vrm text NOT NULL, car text NOT NULL, added timestamptz NOT NULL, entry jsonb NOT NULL,
+CREATE TABLE IF NOT EXISTS wanted (vrm text COLLATE "C" NOT NULL, car text NOT NULL, added timestamptz NOT NULL, entry jsonb NOT NULL,
 	received timestamptz NOT NULL, PRIMARY KEY (vrm, car, added));
 CREATE TABLE IF NOT EXISTS hotlists (list text NOT NULL, generation bigint NOT NULL, published timestamptz NOT NULL,
 	published_by text NOT NULL, entries integer NOT NULL, body bytea NOT NULL, PRIMARY KEY (list, generation));
