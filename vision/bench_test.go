@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"testing"
@@ -110,4 +111,37 @@ func BenchmarkDecode(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		decode(lp, 24, defaultBeam, defaultTopN)
 	}
+}
+
+// BenchmarkPipelineOverhead runs the whole pipeline on a 1280×720 MJPG
+// drive with the models replaced by a reader that returns the labelled
+// plates at once: what decoding, hand-off, tracking, patches and JPEGs cost
+// per frame on top of the two networks.
+func BenchmarkPipelineOverhead(b *testing.B) {
+	SetThreads(1)
+	defer SetThreads(0)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 100
+	path := writeDrive(b, b.TempDir(), "images/"+file, n, 25)
+	_, labels := dashcam(b)
+	var ls []label
+	for _, l := range labels {
+		if l.file == "images/"+file {
+			ls = append(ls, l)
+		}
+	}
+	b.ResetTimer()
+	var frames int64
+	for i := 0; i < b.N; i++ {
+		src := NewSource(path, "front")
+		src.Lossless = true
+		p := &Pipeline{Source: src, Reader: &scripted{t: b, n: n, labels: ls}, Tracker: NewTracker("front", RegionGB)}
+		if err := p.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		for range p.Sightings() {
+		}
+		p.Stop()
+		frames += p.Stats().Frames
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(frames), "ms/frame")
 }

@@ -20,7 +20,7 @@ import (
 // plates of the drive at their true place in each frame, and checks that the
 // frames it is given are real 1280×720 images.
 type scripted struct {
-	t      *testing.T
+	t      testing.TB
 	n      int
 	labels []label
 	calls  atomic.Int64
