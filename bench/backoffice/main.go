@@ -106,7 +106,12 @@ func open(ctx context.Context, dsn string) (backoffice.Store, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return s, func() { s.DropSchema(ctx, schema); s.Close() }, nil
+		return s, func() {
+			if err := s.DropSchema(ctx, schema); err != nil {
+				fmt.Fprintln(os.Stderr, "drop schema:", err)
+			}
+			s.Close()
+		}, nil
 	}
 	dir, err := os.MkdirTemp(dsn, "anpr-bench-")
 	if err != nil {
