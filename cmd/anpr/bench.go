@@ -144,7 +144,10 @@ func runBench(ctx context.Context, m *Main, args []string) error {
 		}
 		fmt.Fprintf(m.Stdout, "%-9s GOMAXPROCS=%d OpenCV threads=%d: %d frames in %.1f s = %.1f frames/s; %.1f CPU s = %.1f frames per CPU second; %.1f ms/frame in the reader; %d sightings",
 			res.Run, res.GOMAXPROCS, res.Threads, res.Frames, res.Seconds, res.FPS, res.CPUSeconds, res.FPSPerCPU, res.MSPerFrame, res.Sightings)
-		if r.realtime {
+		switch {
+		case r.realtime && res.Sightings == 0:
+			fmt.Fprintf(m.Stdout, "; no sighting to time; %d frames dropped", res.Dropped)
+		case r.realtime:
 			fmt.Fprintf(m.Stdout, "; latency frame→sighting p50 %.0f ms, p99 %.0f ms; %d frames dropped",
 				res.LatencyP50MS, res.LatencyP99MS, res.Dropped)
 		}
