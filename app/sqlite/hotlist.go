@@ -312,11 +312,8 @@ func (imp *Import) Commit() (ImportResult, error) {
 func (imp *Import) commit() (ImportResult, error) {
 	imp.insert.Close()
 	res := ImportResult{List: imp.list, Added: imp.added, Removed: imp.removed}
-	err := imp.tx.QueryRowContext(imp.ctx, "SELECT count(*) FROM hotlist WHERE list_id = ?", imp.listID).Scan(&res.Entries)
-	if err != nil {
-		return res, err
-	}
-	if err := rebuildKeys(imp.ctx, imp.tx, imp.listID); err != nil {
+	var err error
+	if res.Entries, err = rebuildKeys(imp.ctx, imp.tx, imp.listID); err != nil {
 		return res, err
 	}
 	if res.Generation, err = bumpGeneration(imp.ctx, imp.tx); err != nil {
@@ -470,7 +467,7 @@ func addWanted(ctx context.Context, tx *wtx, e app.HotlistEntry, now time.Time) 
 	if err := tx.QueryRowContext(ctx, sqlEntryUpsert+" RETURNING id", args...).Scan(&e.ID); err != nil {
 		return e, fmt.Errorf("write entry: %w", err)
 	}
-	if err := rebuildKeys(ctx, tx, listID); err != nil {
+	if _, err := rebuildKeys(ctx, tx, listID); err != nil {
 		return e, err
 	}
 	payload, err := json.Marshal(e)

@@ -87,20 +87,22 @@ func uvarint(s string) (uint64, int) {
 	return 0, 0
 }
 
-// rebuildKeys rewrites the packed keys of one list from its rows. Every
-// transaction that changes a list's entries calls it before committing.
-func rebuildKeys(ctx context.Context, tx *wtx, listID int64) error {
+// rebuildKeys rewrites the packed keys of one list from its rows and returns
+// how many entries the list has. Every transaction that changes a list's
+// entries calls it before committing.
+func rebuildKeys(ctx context.Context, tx *wtx, listID int64) (int, error) {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM hotlist_keys WHERE list_id = ?", listID); err != nil {
-		return fmt.Errorf("pack keys: %w", err)
+		return 0, fmt.Errorf("pack keys: %w", err)
 	}
 	rows, err := tx.Tx.QueryContext(ctx, "SELECT id, vrm FROM hotlist WHERE list_id = ?", listID)
 	if err != nil {
-		return fmt.Errorf("pack keys: %w", err)
+		return 0, fmt.Errorf("pack keys: %w", err)
 	}
 	defer rows.Close()
 	var (
 		buf      []byte
 		n, chunk int
+		total    int
 		id       int64
 		vrm      sql.RawBytes
 	)
@@ -111,25 +113,26 @@ func rebuildKeys(ctx context.Context, tx *wtx, listID int64) error {
 	}
 	for rows.Next() {
 		if err := rows.Scan(&id, &vrm); err != nil {
-			return fmt.Errorf("pack keys: %w", err)
+			return 0, fmt.Errorf("pack keys: %w", err)
 		}
 		// Each pair: uvarint id, uvarint length, the VRM's bytes.
 		buf = binary.AppendUvarint(buf, uint64(id))
 		buf = binary.AppendUvarint(buf, uint64(len(vrm)))
 		buf = append(buf, vrm...)
+		total++
 		if n++; n == keysPerChunk {
 			if err := flush(); err != nil {
-				return fmt.Errorf("pack keys: %w", err)
+				return 0, fmt.Errorf("pack keys: %w", err)
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("pack keys: %w", err)
+		return 0, fmt.Errorf("pack keys: %w", err)
 	}
 	if n > 0 {
 		if err := flush(); err != nil {
-			return fmt.Errorf("pack keys: %w", err)
+			return 0, fmt.Errorf("pack keys: %w", err)
 		}
 	}
-	return nil
+	return total, nil
 }
