@@ -86,6 +86,28 @@ func TestPipelineOneSightingPerPass(t *testing.T) {
 	}
 }
 
+func TestPipelineLatency(t *testing.T) {
+	checkMats(t)
+	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 25
+	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
+	src := NewSource(path, "front") // paced at 25 frames/s
+	r := &scripted{t: t, n: n, labels: driveLabels(t, file), delay: 20 * time.Millisecond}
+	p := &Pipeline{Source: src, Reader: r, Tracker: NewTracker("front", RegionAny)}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range p.Sightings() {
+	}
+	p.Stop()
+	// Both passes are certain at their third frame: the latency is that
+	// frame's 20 ms in the reader plus the tracker's work.
+	p50, p99 := p.Latency(50), p.Latency(99)
+	t.Logf("frame → sighting: p50 %v, p99 %v", p50, p99)
+	if p50 < 20*time.Millisecond || p99 > time.Second {
+		t.Errorf("latency p50 %v, p99 %v: want ≥ the reader's 20 ms and well under a second", p50, p99)
+	}
+}
+
 func TestPipelineDropsFramesWhenBehind(t *testing.T) {
 	checkMats(t)
 	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
