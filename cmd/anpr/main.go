@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	_ "github.com/ukanpr/anpr/cmd/anpr/internal/localefix" // before Fyne's init: see the package doc
 )
 
 func main() {
