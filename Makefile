@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO ?= go
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-.PHONY: deps train-deps build test demo vet bench models
+.PHONY: deps train-deps build test demo vet bench models screenshots
 
 # deps installs the Debian packages that are missing; a no-op when all are there.
 deps:
@@ -48,3 +48,16 @@ test: deps
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# demo plays the bundled drive (testdata/demo) in the touchscreen window; with
+# no display it plays it headless, as JSON lines. Admin PIN in the demo: 0000.
+demo: deps
+	$(GO) build -o bin/ ./cmd/anpr
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then bin/anpr demo; \
+	else echo "no display: playing the demo headless (JSON lines)"; bin/anpr demo --headless; fi
+
+# screenshots remakes docs/screenshots from the real window under Xvfb.
+screenshots: deps
+	@dpkg-query -W -f='$${Status}\n' ffmpeg 2>/dev/null | grep -q '^install ok installed' || \
+		{ $(SUDO) apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq -o DPkg::Lock::Timeout=600 ffmpeg; }
+	app/ui/screenshots.sh
