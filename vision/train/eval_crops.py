@@ -1,0 +1,46 @@
+"""Reader only, on the real dash-cam boxes of one split (labelled box, expanded as the Go side does,
+no detector), read by assets/models/plate-reader.onnx in cv2.dnn; split by width band.
+
+  /usr/bin/python3 vision/train/eval_crops.py [--split heldout]
+"""
+import argparse
+import os
+import sys
+
+import cv2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_reader  # noqa: E402
+import plates  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--split', default='heldout')
+    ap.add_argument('--model', default=None)
+    a = ap.parse_args()
+    r = onnx_reader.OnnxReader(a.model)
+    sp = plates.load_split()
+    res = {}
+    bad = []
+    for row in plates.load_labels():
+        if not row['readable'] or sp.get(row['file']) != a.split:
+            continue
+        fr = cv2.imread(os.path.join(plates.DASHCAM, row['file']))
+        x0, y0, x1, y1 = plates.crop_box(row['box'], fr.shape)
+        got = r.read(plates.reader_input(fr[y0:y1, x0:x1]))
+        w = row['box'][2]
+        band = '<80' if w < 80 else ('80-160' if w < 160 else '>=160')
+        for b in (band, 'all'):
+            v = res.setdefault(b, [0, 0]); v[0] += got == row['text']; v[1] += 1
+        if got != row['text']:
+            bad.append('%s %s->%s (w=%d)' % (os.path.basename(row['file']), row['text'], got, w))
+    for b in ('<80', '80-160', '>=160', 'all'):
+        if b in res:
+            o, n = res[b]
+            print('%s split, readable boxes, width %s: exact %.1f %% (%d/%d)' % (a.split, b, 100.0 * o / n, o, n))
+    print('misreads:\n  ' + '\n  '.join(bad))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,45 @@
+"""Synthetic UK test set (seed 2024, never used in training: training uses rng(1234, step), its
+validation seed 1001) read by assets/models/plate-reader.onnx in cv2.dnn.
+
+  /usr/bin/python3 vision/train/eval_synth.py [--n 1000]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_reader  # noqa: E402
+import plates  # noqa: E402
+import synth  # noqa: E402
+
+TEST_SEED = 2024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--n', type=int, default=1000)
+    ap.add_argument('--model', default=None)
+    a = ap.parse_args()
+    r = onnx_reader.OnnxReader(a.model)
+    sp = plates.load_split()
+    bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])
+    rng = np.random.default_rng(TEST_SEED)
+    ok, pairs, cer = 0, [], 0.0
+    for i in range(a.n):
+        x, t = synth.reader_sample(rng, bgs, p_eu=0.0)
+        got = r.read(x)
+        ok += got == t
+        cer += onnx_reader.edit_distance(t, got) / len(t)
+        if got != t:
+            pairs.append((t, got))
+    print('synthetic UK test (seed %d, n=%d): exact %.2f %% (%d/%d), char acc %.2f %% (target exact >= 99 %%)' % (
+        TEST_SEED, a.n, 100.0 * ok / a.n, ok, a.n, 100 * (1 - cer / a.n)))
+    c = sorted(onnx_reader.confusions(pairs).items(), key=lambda kv: -kv[1])[:12]
+    print('top substitutions (truth->read: n):', ', '.join('%s->%s: %d' % (k[0], k[1], v) for k, v in c))
+    print('examples of misreads:', ', '.join('%s->%s' % p for p in pairs[:15]))
+
+
+if __name__ == '__main__':
+    main()

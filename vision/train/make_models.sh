@@ -1,0 +1,15 @@
+#!/bin/sh
+# Retrain both models from scratch (or resume: rerun; each trainer continues from work/*/last.pt)
+# and export them to assets/models/. Run from the repository root:
+#   sh vision/train/make_models.sh
+# Seeds are fixed in the scripts; the step counts below are the recipe of the committed models.
+set -e
+PY=/usr/bin/python3
+$PY vision/train/make_split.py
+nice -n 5 $PY vision/train/train_reader.py --steps 1600 --lr 3e-3 --export-every 250
+$PY vision/train/export.py reader
+nice -n 5 $PY vision/train/train_detector.py --steps 2000 --threads 1 --export-every 400
+$PY vision/train/export.py detector
+$PY vision/train/eval_synth.py
+$PY vision/train/eval_gbchars.py
+$PY vision/train/eval_crops.py --split heldout

@@ -1,0 +1,485 @@
+"""Synthetic number plates for training the reader and the detector.
+
+UK plates are laid out like Charles Wright 2001 on a 520x111 mm plate: characters 79 mm tall and
+50 mm wide (narrower for 1), 11 mm between characters, 33 mm between groups; front white / rear
+yellow, black characters. Formats: current (AB12 CDE), prefix (A123 BCD), suffix (ABC 123D),
+dateless (ABC 123 / 1234 AB), Northern Ireland (ABZ 1234), and two-line (motorcycle / square)
+plates. Foreign EU-style plates (blue band, DIN font, random layouts such as Romanian B 21 GSB)
+so that `--region any` reads them. Glyph faces are Debian fonts stretched into the CW2001 box,
+with stroke and spacing jitter.
+
+Everything is driven by a numpy Generator, so a seed reproduces a sample stream exactly.
+"""
+import glob
+import os
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+import plates
+
+FONT_DIRS = ['/usr/share/fonts/truetype/roadgeek', '/usr/share/fonts/truetype/opendin',
+             '/usr/share/fonts/truetype/dejavu']
+UK_FONTS = ['RG2014C.ttf', 'RG2014D.ttf', 'RG2014E.ttf', 'RG2014EEM.ttf', 'OSP-DIN.ttf',
+            'DejaVuSansCondensed-Bold.ttf', 'DejaVuSans-Bold.ttf']
+EU_FONTS = ['OSP-DIN.ttf', 'RG2014C.ttf', 'RG2014D.ttf', 'DejaVuSansCondensed-Bold.ttf',
+            'DejaVuSansCondensed.ttf']
+
+L_ALL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+L_CUR = 'ABCDEFGHJKLMNOPRSTUVWXYZ'          # no I, Q in current-format random letters
+L_AREA = 'ABCDEFGHKLMNOPRSVWY'              # first letter of current-format memory tag
+L_PREFIX = 'ABCDEFGHJKLMNPRSTVWXY'          # year letters (no I O Q U Z)
+L_NI = 'ABCDEFGHJKLMNOPRSTUVWXY'
+NI_CODES = ['IA', 'IB', 'IG', 'IJ', 'IL', 'IW', 'JI', 'AZ', 'BZ', 'CZ', 'DZ', 'EZ', 'FZ', 'GZ',
+            'HZ', 'JZ', 'KZ', 'LZ', 'MZ', 'NZ', 'OI', 'PZ', 'RZ', 'SZ', 'TZ', 'UI', 'UZ', 'VZ',
+            'WZ', 'XI', 'XZ', 'YZ']
+DIG = '0123456789'
+
+
+def _font_path(name):
+    for d in FONT_DIRS:
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    return None
+
+
+class Glyphs:
+    """Tight glyph masks (uint8, 0..255) per font, rendered once at 160 px."""
+
+    def __init__(self, names):
+        self.fonts = []
+        for n in names:
+            p = _font_path(n)
+            if p is None:
+                continue
+            f = ImageFont.truetype(p, 160)
+            g = {}
+            for c in plates.CHARS + '-':
+                im = Image.new('L', (220, 240), 0)
+                ImageDraw.Draw(im).text((20, 20), c, font=f, fill=255)
+                a = np.array(im)
+                ys, xs = np.nonzero(a > 40)
+                g[c] = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+            self.fonts.append((n, g))
+        if not self.fonts:
+            raise SystemExit('no fonts: apt-get install fonts-roadgeek fonts-opendin fonts-dejavu-core')
+
+
+_UK = None
+_EU = None
+
+
+def glyphs():
+    global _UK, _EU
+    if _UK is None:
+        _UK = Glyphs(UK_FONTS)
+        _EU = Glyphs(EU_FONTS)
+    return _UK, _EU
+
+
+def pick(rng, s, n=1):
+    return ''.join(s[i] for i in rng.integers(0, len(s), n))
+
+
+def uk_text(rng):
+    """(groups, kind): groups is the list of character groups as printed."""
+    r = rng.random()
+    if r < 0.45:
+        age = int(rng.integers(2, 26)) if rng.random() < 0.5 else int(rng.integers(51, 76))
+        return [pick(rng, L_AREA) + pick(rng, L_CUR) + '%02d' % age, pick(rng, L_CUR, 3)], 'current'
+    if r < 0.62:
+        return [pick(rng, L_PREFIX) + str(int(rng.integers(1, 1000))), pick(rng, L_CUR, 3)], 'prefix'
+    if r < 0.75:
+        return [pick(rng, L_CUR, 3), str(int(rng.integers(1, 1000))) + pick(rng, L_PREFIX)], 'suffix'
+    if r < 0.87:
+        lt = pick(rng, L_CUR, int(rng.integers(1, 4)))
+        dg = str(int(rng.integers(1, 10 ** int(rng.integers(1, 5)))))
+        return ([lt, dg] if rng.random() < 0.6 else [dg, lt]), 'dateless'
+    ni = pick(rng, L_NI) + NI_CODES[int(rng.integers(len(NI_CODES)))]
+    if rng.random() < 0.3:
+        ni = ni[1:]
+    return [ni, str(int(rng.integers(1, 10000)))], 'ni'
+
+
+def eu_text(rng):
+    r = rng.random()
+    if r < 0.45:   # Romanian: county, 2-3 digits, 3 letters
+        c = 'B' if rng.random() < 0.4 else pick(rng, L_ALL.replace('Q', ''), 2)
+        d = '%02d' % rng.integers(1, 100) if (c != 'B' or rng.random() < 0.6) else '%03d' % rng.integers(100, 1000)
+        return [c, d, pick(rng, L_ALL.replace('Q', ''), 3)], 'RO'
+    if r < 0.6:    # German-ish: 1-3 letters, 1-2 letters, 1-4 digits
+        return [pick(rng, L_ALL, int(rng.integers(1, 4))), pick(rng, L_ALL, int(rng.integers(1, 3))),
+                str(int(rng.integers(1, 10000)))], 'D'
+    if r < 0.72:   # French-ish AB-123-CD
+        return [pick(rng, L_ALL, 2), '-', '%03d' % rng.integers(1, 1000), '-', pick(rng, L_ALL, 2)], 'F'
+    if r < 0.82:   # Dutch-ish 12-ABC-3
+        return [pick(rng, DIG, 2), '-', pick(rng, L_ALL, 3), '-', pick(rng, DIG, 1)], 'NL'
+    groups = []    # random alphanumeric groups
+    for _ in range(int(rng.integers(1, 4))):
+        groups.append(pick(rng, DIG + L_ALL, int(rng.integers(1, 5))))
+    return groups, pick(rng, L_ALL, int(rng.integers(1, 3)))
+
+
+def _stretch(m, w, h):
+    return cv2.resize(m, (max(1, int(round(w))), max(1, int(round(h)))), interpolation=cv2.INTER_AREA)
+
+
+def _colour_plate(mask, bg, fg, rng):
+    """mask float 0..1 (1 = ink) -> BGR uint8."""
+    bg = np.array(bg, np.float32)
+    fg = np.array(fg, np.float32)
+    m = mask[..., None]
+    img = bg * (1 - m) + fg * m
+    # shading gradient
+    H, W = mask.shape
+    gx = np.linspace(-1, 1, W)[None, :, None] * rng.uniform(-25, 25)
+    gy = np.linspace(-1, 1, H)[:, None, None] * rng.uniform(-25, 25)
+    return np.clip(img + gx + gy, 0, 255).astype(np.uint8)
+
+
+def render_uk(rng, k=1.0, two_line=None):
+    """-> (BGR plate image, text). k = px per mm."""
+    uk, _ = glyphs()
+    fname, g = uk.fonts[int(rng.integers(len(uk.fonts)))]
+    groups, kind = uk_text(rng)
+    text = ''.join(groups)
+    if two_line is None:
+        two_line = rng.random() < 0.15
+    cw, ch = 50 * rng.uniform(0.92, 1.05), 79 * rng.uniform(0.95, 1.03)
+    gap, ggap = 11 * rng.uniform(0.8, 1.2), 33 * rng.uniform(0.8, 1.2)
+    if two_line:
+        # motorcycle / square plates: 64 x 44 mm characters, 229 x 178 mm or 279 x 203 mm plate
+        cw, ch, gap = 44 * rng.uniform(0.92, 1.05), 64 * rng.uniform(0.95, 1.03), 10 * rng.uniform(0.8, 1.2)
+        lines = groups
+        PW, PH = (229, 178) if rng.random() < 0.6 else (279, 203)
+    else:
+        lines = [groups]
+        PW, PH = 520, 111
+    PWp, PHp = int(PW * k), int(PH * k)
+    mask = np.zeros((PHp, PWp), np.float32)
+    nl = len(lines)
+    lh = PH / nl
+    for li, line in enumerate(lines):
+        gl = line if isinstance(line, list) else [line]
+        widths = []
+        for gi, grp in enumerate(gl):
+            for ci, c in enumerate(grp):
+                widths.append(cw * (0.45 if c == '1' else 1.0))
+                widths.append(gap if ci < len(grp) - 1 else (ggap if gi < len(gl) - 1 else 0))
+        tot = sum(widths)
+        scale = min(1.0, (PW - 24) / tot)
+        x = (PW - tot * scale) / 2 + rng.normal(0, 3)
+        y0 = li * lh + (lh - ch) / 2 + rng.normal(0, 1.5)
+        wi = 0
+        for gi, grp in enumerate(gl):
+            for ci, c in enumerate(grp):
+                w = widths[wi] * scale
+                gm = _stretch(g[c], w * k, ch * k).astype(np.float32) / 255
+                xx, yy = int(round(x * k)), int(round((y0 + rng.normal(0, 0.6)) * k))
+                hh, ww = gm.shape
+                yy = max(0, min(PHp - hh, yy))
+                xx = max(0, min(PWp - ww, xx))
+                mask[yy:yy + hh, xx:xx + ww] = np.maximum(mask[yy:yy + hh, xx:xx + ww], gm)
+                x += w + widths[wi + 1] * scale
+                wi += 2
+    mask = _stroke_jitter(mask, k, rng)
+    rear = rng.random() < 0.5
+    bg = (rng.uniform(0, 40), rng.uniform(180, 225), rng.uniform(220, 255)) if rear else \
+        (rng.uniform(215, 255),) * 3
+    fg = (rng.uniform(0, 50),) * 3
+    img = _colour_plate(mask, bg, fg, rng)
+    if rng.random() < 0.3:   # GB / UK identifier band on the left
+        bw = int(50 * k) if not two_line else int(30 * k)
+        band = (rng.uniform(100, 160), rng.uniform(50, 90), rng.uniform(0, 40)) if rng.random() < 0.5 else \
+            (rng.uniform(30, 60), rng.uniform(100, 140), rng.uniform(0, 40))
+        if not two_line and mask[:, :bw].max() < 0.3:
+            img[:, :bw] = np.array(band, np.uint8)
+            _small_text(img[:, :bw], 'UK' if rng.random() < 0.5 else 'GB', rng)
+    img = _border(img, k, rng)
+    return img, text
+
+
+def _stroke_jitter(mask, k, rng):
+    r = rng.normal(0, 1.2) * k
+    n = int(round(abs(r)))
+    if n >= 1:
+        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * n + 1, 2 * n + 1))
+        mask = cv2.dilate(mask, ker) if r > 0 else cv2.erode(mask, ker)
+    return mask
+
+
+def _small_text(region, s, rng):
+    h, w = region.shape[:2]
+    f = cv2.FONT_HERSHEY_SIMPLEX
+    sc = max(0.2, w / 60.0)
+    (tw, th), _ = cv2.getTextSize(s, f, sc, 1)
+    cv2.putText(region, s, (max(0, (w - tw) // 2), int(h * 0.85)), f, sc, (255, 255, 255),
+                max(1, int(sc * 2)), cv2.LINE_AA)
+
+
+def _border(img, k, rng):
+    if rng.random() < 0.4:
+        t = max(1, int(rng.uniform(1, 4) * k))
+        cv2.rectangle(img, (t, t), (img.shape[1] - 1 - t, img.shape[0] - 1 - t),
+                      (int(rng.uniform(0, 60)),) * 3, t)
+    return img
+
+
+def render_eu(rng, k=1.0):
+    _, eu = glyphs()
+    fname, g = eu.fonts[int(rng.integers(len(eu.fonts)))]
+    groups, cc = eu_text(rng)
+    text = ''.join(c for c in ''.join(groups) if c != '-')
+    PW, PH = 520, 110
+    band = 40 if rng.random() < 0.85 else 0
+    ch = 75 * rng.uniform(0.92, 1.04)
+    aspect = rng.uniform(0.5, 0.62)
+    gap, ggap = 4 * rng.uniform(0.5, 1.8), 22 * rng.uniform(0.6, 1.4)
+    items = []
+    for gi, grp in enumerate(groups):
+        for ci, c in enumerate(grp):
+            w = ch * aspect * (0.45 if c in '1I' else (0.5 if c == '-' else 1.0))
+            items.append((c, w, gap if ci < len(grp) - 1 else (ggap if gi < len(groups) - 1 else 0)))
+    tot = sum(w + s for _, w, s in items)
+    avail = PW - band - 20
+    scale = min(1.0, avail / tot)
+    PWp, PHp = int(PW * k), int(PH * k)
+    mask = np.zeros((PHp, PWp), np.float32)
+    x = band + 10 + (avail - tot * scale) / 2
+    y0 = (PH - ch) / 2
+    for c, w, s in items:
+        if c == '-':
+            hh = max(1, int(8 * k))
+            xx, yy = int(x * k), int((PH / 2 - 4) * k)
+            mask[yy:yy + hh, xx:xx + int(w * scale * k)] = 1
+        else:
+            gm = _stretch(g[c], w * scale * k, ch * k).astype(np.float32) / 255
+            xx, yy = int(round(x * k)), int(round(y0 * k))
+            hh, ww = gm.shape
+            xx = max(0, min(PWp - ww, xx))
+            yy = max(0, min(PHp - hh, yy))
+            mask[yy:yy + hh, xx:xx + ww] = np.maximum(mask[yy:yy + hh, xx:xx + ww], gm)
+        x += (w + s) * scale
+    mask = _stroke_jitter(mask, k, rng)
+    bg = (rng.uniform(215, 255),) * 3 if (cc != 'NL' or rng.random() < 0.3) else \
+        (rng.uniform(0, 40), rng.uniform(180, 225), rng.uniform(220, 255))
+    img = _colour_plate(mask, bg, (rng.uniform(0, 50),) * 3, rng)
+    if band:
+        bw = int(band * k)
+        img[:, :bw] = np.array((rng.uniform(130, 200), rng.uniform(40, 90), rng.uniform(0, 40)), np.uint8)
+        _small_text(img[:, :bw], cc if len(cc) <= 2 else 'EU', rng)
+    img = _border(img, k, rng)
+    return img, text
+
+
+def render_plate(rng, p_eu=0.3):
+    k = rng.uniform(0.7, 1.0)
+    if rng.random() < p_eu:
+        return render_eu(rng, k)
+    return render_uk(rng, k)
+
+
+# ---------------------------------------------------------------- scene + photometric augment
+
+def place_plate(rng, plate, bg, target_w):
+    """Warp plate onto bg (BGR, modified copy) with width ~target_w px, random pose.
+    Returns (img, quad[4,2]) with quad the plate's corners in bg pixels."""
+    H, W = bg.shape[:2]
+    ph, pw = plate.shape[:2]
+    tw = target_w
+    th = tw * ph / pw * rng.uniform(0.9, 1.12)
+    cx = rng.uniform(tw / 2 + 2, W - tw / 2 - 2) if W > tw + 4 else W / 2
+    cy = rng.uniform(th / 2 + 2, H - th / 2 - 2) if H > th + 4 else H / 2
+    ang = np.deg2rad(rng.normal(0, 3))
+    yaw = rng.normal(0, 0.08)      # horizontal foreshortening of one side
+    shear = rng.normal(0, 0.05)
+    pts = np.array([[-tw / 2, -th / 2], [tw / 2, -th / 2], [tw / 2, th / 2], [-tw / 2, th / 2]], np.float32)
+    pts[:, 0] += pts[:, 1] * shear
+    pts[1:3, 1] *= (1 + yaw)
+    pts[[0, 3], 1] *= (1 - yaw)
+    R = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
+    quad = pts @ R.T + np.array([cx, cy], np.float32)
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    warped = cv2.warpPerspective(plate, M, (W, H), flags=cv2.INTER_AREA if tw < pw else cv2.INTER_LINEAR)
+    m = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), M, (W, H))
+    a = (m.astype(np.float32) / 255)[..., None]
+    out = (bg.astype(np.float32) * (1 - a) + warped.astype(np.float32) * a).astype(np.uint8)
+    return out, quad
+
+
+def motion_blur(img, rng):
+    L = int(rng.integers(3, 9))
+    ker = np.zeros((L, L), np.float32)
+    ker[L // 2] = 1
+    M = cv2.getRotationMatrix2D((L / 2 - 0.5, L / 2 - 0.5), rng.uniform(-30, 30), 1)
+    ker = cv2.warpAffine(ker, M, (L, L))
+    ker /= max(ker.sum(), 1e-6)
+    return cv2.filter2D(img, -1, ker)
+
+
+def photometric(img, rng, strength=1.0):
+    """Colour casts, lighting, night/IR, glare, dirt, blur, noise, JPEG on a BGR uint8 crop."""
+    f = img.astype(np.float32)
+    h, w = f.shape[:2]
+    r = rng.random()
+    if r < 0.12 * strength:    # night: dark, headlight-lit plate, noise
+        f = f * rng.uniform(0.15, 0.45) + rng.uniform(0, 15)
+    elif r < 0.2 * strength:   # IR look: grey, plate bright
+        g = cv2.cvtColor(np.clip(f, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
+        f = np.repeat((g * rng.uniform(1.0, 1.6))[..., None], 3, 2)
+    if rng.random() < 0.6:     # colour cast (the real frames are pink / purple)
+        f = f * np.array([rng.uniform(0.8, 1.25), rng.uniform(0.7, 1.05), rng.uniform(0.85, 1.3)], np.float32)
+    f = f * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)              # contrast / brightness
+    if rng.random() < 0.25:   # low contrast haze
+        f = f * rng.uniform(0.4, 0.8) + rng.uniform(30, 120)
+    if rng.random() < 0.15 * strength:   # glare / headlight bloom
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        s = rng.uniform(0.1, 0.5) * w
+        f = f + rng.uniform(60, 200) * np.exp(-((xx - cx) ** 2 + ((yy - cy) * 2) ** 2) / (2 * s * s))[..., None]
+    if rng.random() < 0.2 * strength:    # dirt blobs
+        for _ in range(int(rng.integers(1, 6))):
+            m = np.zeros((h, w), np.float32)
+            cv2.circle(m, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), int(rng.uniform(1, max(2, h / 4))), 1, -1)
+            m = cv2.GaussianBlur(m, (0, 0), max(0.5, h / 20))
+            f = f * (1 - m[..., None] * rng.uniform(0.15, 0.4))
+    if rng.random() < 0.08 * strength:   # partial occlusion at an edge (towbar, bumper, wiper)
+        t = int(rng.uniform(0.05, 0.2) * h)
+        if rng.random() < 0.5:
+            f[h - t:] = rng.uniform(0, 120)
+        else:
+            x0 = int(rng.uniform(0, w))
+            f[:, x0:x0 + max(1, int(0.02 * w))] = rng.uniform(0, 80)
+    img = np.clip(f, 0, 255).astype(np.uint8)
+    r = rng.random()
+    if r < 0.25 * strength:
+        img = motion_blur(img, rng)
+    elif r < 0.5 * strength:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.5))
+    if rng.random() < 0.6:
+        img = np.clip(img.astype(np.float32) + rng.normal(0, rng.uniform(2, 12), img.shape), 0, 255).astype(np.uint8)
+    if rng.random() < 0.6:
+        q = int(rng.integers(20, 90))
+        img = cv2.imdecode(cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, q])[1], cv2.IMREAD_COLOR)
+    return img
+
+
+def jitter_box(rng, box, sx=0.04, sy=0.08):
+    x, y, w, h = box
+    x0 = x + rng.normal(0, sx) * w
+    x1 = x + w + rng.normal(0, sx) * w
+    y0 = y + rng.normal(0, sy) * h
+    y1 = y + h + rng.normal(0, sy) * h
+    return x0, y0, max(4, x1 - x0), max(3, y1 - y0)
+
+
+class Backgrounds:
+    """Random patches of the training-split dash-cam frames (real scenes)."""
+
+    def __init__(self, files):
+        self.imgs = [cv2.imread(os.path.join(plates.DASHCAM, f)) for f in files]
+        self.imgs = [i for i in self.imgs if i is not None]
+
+    def patch(self, rng, w, h):
+        if not self.imgs or rng.random() < 0.1:
+            return np.full((h, w, 3), rng.integers(0, 255, 3), np.uint8)
+        im = self.imgs[int(rng.integers(len(self.imgs)))]
+        H, W = im.shape[:2]
+        s = rng.uniform(0.3, 1.5)
+        cw, chh = min(W, int(w / s) + 1), min(H, int(h / s) + 1)
+        x, y = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - chh + 1))
+        return cv2.resize(im[y:y + chh, x:x + cw], (w, h))
+
+
+def reader_sample(rng, bgs, p_eu=0.3):
+    """One synthetic reader training example: (float32 [48,192], text)."""
+    plate, text = render_plate(rng, p_eu)
+    ph, pw = plate.shape[:2]
+    tw = float(np.exp(rng.uniform(np.log(55), np.log(400))))
+    th = tw * ph / pw
+    W, H = int(tw * 1.6) + 8, int(th * 2.2) + 8
+    bg = bgs.patch(rng, W, H)
+    img, quad = place_plate(rng, plate, bg, tw)
+    x0, y0 = quad.min(0)
+    x1, y1 = quad.max(0)
+    box = jitter_box(rng, (x0, y0, x1 - x0, y1 - y0))
+    cx0, cy0, cx1, cy1 = plates.crop_box(box, img.shape)
+    crop = img[cy0:cy1, cx0:cx1]
+    if crop.size == 0:
+        return reader_sample(rng, bgs, p_eu)
+    crop = photometric(crop, rng)
+    return plates.reader_input(crop), text
+
+
+def real_crops(split='train'):
+    """Readable dash-cam boxes of one split: list of (frame BGR, box, text)."""
+    sp = plates.load_split()
+    cache, out = {}, []
+    for r in plates.load_labels():
+        if not r['readable'] or sp.get(r['file']) != split:
+            continue
+        if r['file'] not in cache:
+            cache[r['file']] = cv2.imread(os.path.join(plates.DASHCAM, r['file']))
+        out.append((cache[r['file']], r['box'], r['text']))
+    return out
+
+
+def real_sample(rng, item):
+    frame, box, text = item
+    b = jitter_box(rng, box, 0.03, 0.06)
+    x0, y0, x1, y1 = plates.crop_box(b, frame.shape)
+    crop = frame[y0:y1, x0:x1]
+    crop = photometric(crop, rng, strength=0.5)
+    return plates.reader_input(crop), text
+
+
+if __name__ == '__main__':
+    # preview: python3 vision/train/synth.py -> vision/train/work/synth_preview.png
+    rng = np.random.default_rng(0)
+    sp = plates.load_split()
+    bgs = Backgrounds([f for f, s in sp.items() if s == 'train'])
+    rows = []
+    for i in range(24):
+        x, t = reader_sample(rng, bgs)
+        im = (x * 255).astype(np.uint8)
+        cv2.putText(im, t, (2, 10), cv2.FONT_HERSHEY_PLAIN, 0.8, 255, 1)
+        rows.append(im)
+    grid = np.concatenate([np.concatenate(rows[i:i + 4], 1) for i in range(0, 24, 4)], 0)
+    os.makedirs(plates.WORK, exist_ok=True)
+    cv2.imwrite(os.path.join(plates.WORK, 'synth_preview.png'), grid)
+    for i in range(6):
+        p, t = render_plate(rng, 0.5)
+        cv2.imwrite(os.path.join(plates.WORK, 'plate_%d_%s.png' % (i, t)), p)
+    import time
+    t0 = time.time()
+    for i in range(200):
+        reader_sample(rng, bgs)
+    print('ms/sample', (time.time() - t0) / 200 * 1000)
+
+
+def place_plate_at(rng, plate, bg, target_w, centre):
+    """Like place_plate but at a given centre (bg pixels)."""
+    H, W = bg.shape[:2]
+    ph, pw = plate.shape[:2]
+    tw = target_w
+    th = tw * ph / pw * rng.uniform(0.9, 1.12)
+    cx, cy = centre
+    ang = np.deg2rad(rng.normal(0, 3))
+    yaw = rng.normal(0, 0.08)
+    shear = rng.normal(0, 0.05)
+    pts = np.array([[-tw / 2, -th / 2], [tw / 2, -th / 2], [tw / 2, th / 2], [-tw / 2, th / 2]], np.float32)
+    pts[:, 0] += pts[:, 1] * shear
+    pts[1:3, 1] *= (1 + yaw)
+    pts[[0, 3], 1] *= (1 - yaw)
+    R = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
+    quad = pts @ R.T + np.array([cx, cy], np.float32)
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    warped = cv2.warpPerspective(plate, M, (W, H), flags=cv2.INTER_AREA)
+    m = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), M, (W, H))
+    a = (m.astype(np.float32) / 255)[..., None]
+    out = (bg.astype(np.float32) * (1 - a) + warped.astype(np.float32) * a).astype(np.uint8)
+    return out, quad

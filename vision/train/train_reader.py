@@ -1,0 +1,160 @@
+"""Train the plate recogniser (all-conv CRNN + CTC) on on-the-fly synthetic plates plus oversampled
+real training-split dash-cam crops. Resumable: rerun the same command and it continues from
+vision/train/work/reader/last.pt. Every batch is generated from rng(seed, step), so a run is
+reproducible (up to float non-determinism of the CPU kernels).
+
+  nice -n 5 /usr/bin/python3 vision/train/train_reader.py [--steps N] [--export-every N]
+
+Best checkpoint (synthetic validation set, seed 1001) -> work/reader/best.pt, exported to
+assets/models/plate-reader.onnx by export.py when --export-every is set.
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
+import plates  # noqa: E402
+import synth  # noqa: E402
+
+SEED = 1234
+VAL_SEED = 1001          # eval_synth.py uses another seed (2024)
+REAL_FRAC = 0.2
+
+
+class Batches(torch.utils.data.IterableDataset):
+    def __init__(self, start, steps, bs):
+        self.start, self.steps, self.bs = start, steps, bs
+
+    def __iter__(self):
+        sp = plates.load_split()
+        bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])
+        real = synth.real_crops('train')
+        for step in range(self.start, self.steps):
+            rng = np.random.default_rng([SEED, step])
+            xs, ts = [], []
+            for i in range(self.bs):
+                if real and rng.random() < REAL_FRAC:
+                    x, t = synth.real_sample(rng, real[int(rng.integers(len(real)))])
+                else:
+                    x, t = synth.reader_sample(rng, bgs)
+                xs.append(x)
+                ts.append(t)
+            yield step, torch.from_numpy(np.stack(xs)[:, None]), ts
+
+
+def ctc_batch(model, x, texts):
+    logp = model(x)                      # N,T,C
+    T = logp.shape[1]
+    tg = torch.tensor([c for t in texts for c in plates.encode(t)], dtype=torch.long)
+    tl = torch.tensor([len(t) for t in texts], dtype=torch.long)
+    il = torch.full((len(texts),), T, dtype=torch.long)
+    return F.ctc_loss(logp.permute(1, 0, 2), tg, il, tl, blank=0, zero_infinity=True), logp
+
+
+def evaluate(model, xs, texts):
+    model.eval()
+    ok = 0
+    with torch.no_grad():
+        for i in range(0, len(xs), 64):
+            lp = model(torch.from_numpy(xs[i:i + 64])).numpy()
+            ok += sum(plates.greedy_decode(l) == t for l, t in zip(lp, texts[i:i + 64]))
+    model.train()
+    return ok / max(1, len(texts))
+
+
+def val_sets():
+    sp = plates.load_split()
+    bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])
+    rng = np.random.default_rng(VAL_SEED)
+    v = [synth.reader_sample(rng, bgs, p_eu=0.0) for _ in range(600)]
+    vs = (np.stack([a for a, _ in v])[:, None], [t for _, t in v])
+    # held-out real crops: monitored only, never used to pick a checkpoint
+    rr = [synth.real_sample(np.random.default_rng(0), it) for it in synth.real_crops('heldout')]
+    rl = (np.stack([a for a, _ in rr])[:, None], [t for _, t in rr]) if rr else None
+    return vs, rl
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--steps', type=int, default=12000)
+    ap.add_argument('--bs', type=int, default=32)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--export-every', type=int, default=0, help='export best to assets/models every N steps')
+    ap.add_argument('--threads', type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(SEED)
+    d = os.path.join(plates.WORK, 'reader')
+    os.makedirs(d, exist_ok=True)
+    model = models.Reader()
+    ema = models.Reader()
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    start, best = 0, -1.0
+    last = os.path.join(d, 'last.pt')
+    if os.path.exists(last):
+        ck = torch.load(last, map_location='cpu')
+        model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema'])
+        opt.load_state_dict(ck['opt']); start, best = ck['step'], ck['best']
+        print('resumed at step', start, 'best', best, flush=True)
+    else:
+        ema.load_state_dict(model.state_dict())
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    vs, rl = val_sets()
+
+    def lr_at(s):
+        w = 150
+        return a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.98 + 0.02)
+
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs), batch_size=None, num_workers=1,
+                                     prefetch_factor=4, persistent_workers=False)
+    t0, lsum, n = time.time(), 0.0, 0
+    model.train()
+    for step, x, texts in dl:
+        for g in opt.param_groups:
+            g['lr'] = lr_at(step)
+        loss, _ = ctc_batch(model, x, texts)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        with torch.no_grad():
+            dcy = min(0.998, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.state_dict().values(), model.state_dict().values()):
+                if pe.dtype.is_floating_point:
+                    pe.mul_(dcy).add_(pm.detach(), alpha=1 - dcy)
+                else:
+                    pe.copy_(pm)
+        lsum += loss.item(); n += 1
+        s1 = step + 1
+        if s1 % 50 == 0:
+            print('step %d loss %.3f lr %.2e %.2f s/step' % (s1, lsum / n, lr_at(step), (time.time() - t0) / n), flush=True)
+            lsum, n, t0 = 0.0, 0, time.time()
+        if s1 % 250 == 0 or s1 == a.steps:
+            acc = evaluate(ema, *vs)
+            racc = evaluate(ema, *rl) if rl else float('nan')
+            print('step %d val synth exact %.4f | held-out real crops exact %.4f (monitor only)' % (s1, acc, racc), flush=True)
+            ck = dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=s1,
+                      best=max(best, acc), args=vars(a))
+            torch.save(ck, last + '.tmp'); os.replace(last + '.tmp', last)
+            if acc > best:
+                best = acc
+                torch.save(dict(ema=ema.state_dict(), step=s1, val=acc), os.path.join(d, 'best.pt'))
+                print('new best', acc, flush=True)
+                if a.export_every and (s1 % a.export_every == 0 or s1 == a.steps):
+                    import export
+                    try:
+                        export.export_reader(os.path.join(d, 'best.pt'))
+                    except Exception as e:  # keep training
+                        print('export failed:', e, flush=True)
+
+
+if __name__ == '__main__':
+    main()
