@@ -12,12 +12,10 @@ import (
 	"io/fs"
 )
 
-// Models is assets/models/: the ONNX models and their cards.
+// Models is assets/models/: the ONNX models and their cards (go:embed
+// refuses a pattern that matches no file: both patterns have one now).
 //
-// The *.onnx pattern is added beside *.md once the first model is committed:
-// go:embed refuses a pattern that matches no file.
-//
-//go:embed models/*.md
+//go:embed models/*.onnx models/*.md
 var Models embed.FS
 
 // Model file names, as vision/train writes them.
