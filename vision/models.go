@@ -3,12 +3,14 @@ package vision
 import (
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 
 	"github.com/ukanpr/anpr/assets"
+	"gocv.io/x/gocv"
 )
 
 // ErrUnreadableImage reports an image file OpenCV cannot decode.
@@ -57,7 +59,27 @@ func LoadModels(dir string) (*Models, error) {
 		det.Close()
 		return nil, fmt.Errorf("%s: %w", assets.ReaderModel, err)
 	}
-	return &Models{Detector: det, Recogniser: rec}, nil
+	m := &Models{Detector: det, Recogniser: rec}
+	if err := m.warm(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// warm runs each net once on a blank frame: OpenCV allocates a net's layers
+// on its first forward pass, which would otherwise land on the first real
+// frame (100 ms and more), and a model that cannot run fails here, at start.
+func (m *Models) warm() error {
+	blank := gocv.NewMatWithSize(detH, detW, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	if _, err := m.Detector.Detect(blank); err != nil {
+		return fmt.Errorf("%s: %w", assets.DetectorModel, err)
+	}
+	if _, err := m.Recogniser.Read(blank, []image.Rectangle{image.Rect(100, 100, 300, 150)}); err != nil {
+		return fmt.Errorf("%s: %w", assets.ReaderModel, err)
+	}
+	return nil
 }
 
 // detectorCard is the detector's model card, beside the model.
