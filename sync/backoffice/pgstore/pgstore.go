@@ -201,48 +201,86 @@ func jsonOrNil(v any, n int) *string {
 	return &s
 }
 
-// Ingest implements backoffice.Store. Reads go in with one multi-row
-// INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING; the other kinds are
-// pipelined in one batch; all in one transaction.
+// readColumns are the reads columns in COPY order.
+var readColumns = []string{"vrm", "captured", "id", "car", "raw", "confidence", "camera", "fix", "lat", "lon", "fix_age_ms",
+	"estimated", "speed_mps", "heading_deg", "hdop", "sats", "alt_m", "clock_source", "clock_offset_ms", "clock_suspect", "format",
+	"pass_id", "candidates", "char_conf", "patch", "received"}
+
+// stagingTable is the per-connection temporary table a batch's reads are
+// copied into before one INSERT … SELECT … ON CONFLICT DO NOTHING moves the
+// new ones into reads. It is emptied at every commit (and a rollback takes
+// its rows with it), so it never carries rows from one batch to the next.
+var stagingTable = pgx.Identifier{"pg_temp", "reads_in"}
+
+var insertStaged = "INSERT INTO reads (" + strings.Join(readColumns, ", ") + ") SELECT " + strings.Join(readColumns, ", ") +
+	" FROM " + stagingTable.Sanitize() + " ON CONFLICT DO NOTHING"
+
+// readRows feeds a batch's reads to CopyFrom, one reused row at a time (pgx
+// encodes each row before asking for the next).
+type readRows struct {
+	reads    []*wire.Read
+	car      string
+	received time.Time
+	i        int
+	row      []any
+}
+
+func (r *readRows) Next() bool { r.i++; return r.i <= len(r.reads) }
+func (r *readRows) Err() error { return nil }
+
+func (r *readRows) Values() ([]any, error) {
+	rd := r.reads[r.i-1]
+	p := &rd.Position
+	var heading, alt *float32
+	if p.HeadingDeg != nil {
+		v := float32(*p.HeadingDeg)
+		heading = &v
+	}
+	if p.AltM != nil {
+		v := float32(*p.AltM)
+		alt = &v
+	}
+	if r.row == nil {
+		r.row = make([]any, len(readColumns))
+	}
+	row := r.row
+	row[0], row[1], row[2], row[3], row[4] = rd.VRM, rd.Time, rd.ID, r.car, rd.Raw
+	row[5], row[6], row[7], row[8], row[9] = float32(rd.Confidence), rd.Camera, p.Fix, p.Lat, p.Lon
+	row[10], row[11], row[12], row[13], row[14] = p.AgeMS, p.Estimated, float32(p.SpeedMPS), heading, float32(p.HDOP)
+	row[15], row[16], row[17], row[18], row[19] = int32(p.Sats), alt, rd.ClockSource, rd.ClockOffsetMS, rd.ClockSuspect
+	row[20], row[21], row[22], row[23] = rd.Format, rd.PassID, jsonOrNil(rd.Candidates, len(rd.Candidates)), jsonOrNil(rd.CharConfidences, len(rd.CharConfidences))
+	row[24], row[25] = rd.Patch, r.received
+	return row, nil
+}
+
+// staged remembers which pooled connections hold the staging table.
+var staged sync.Map // *pgx.Conn → true
+
+func forgetConn(c *pgx.Conn) { staged.Delete(c) }
+
+// Ingest implements backoffice.Store. A batch's reads go in with one binary
+// COPY: straight into reads when none of them is stored yet (the unique key
+// on (vrm, captured, id) refuses the COPY otherwise), else into a
+// per-connection temporary staging table and from there with one
+// INSERT … SELECT … ON CONFLICT DO NOTHING. The other kinds are pipelined in
+// the same transaction.
 func (s *DB) Ingest(ctx context.Context, car string, items []wire.Item, received time.Time) (backoffice.Ingested, error) {
 	var res backoffice.Ingested
 	var times []time.Time
-	nReads := 0
+	var reads []*wire.Read
 	for _, it := range items {
 		if it.Read != nil {
 			times = append(times, it.Read.Time)
-			nReads++
 		}
 	}
 	if err := s.ensurePartitions(ctx, times); err != nil {
 		return res, err
 	}
-	var (
-		vrm, id, cars, raw, camera, fix, clockSrc, format, passID = make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads), make([]string, 0, nReads)
-		captured                                                  = make([]time.Time, 0, nReads)
-		conf, lat, lon, speed, hdop                               = make([]float64, 0, nReads), make([]float64, 0, nReads), make([]float64, 0, nReads), make([]float64, 0, nReads), make([]float64, 0, nReads)
-		heading, alt                                              = make([]*float64, 0, nReads), make([]*float64, 0, nReads)
-		ageMS, offMS                                              = make([]int64, 0, nReads), make([]int64, 0, nReads)
-		sats                                                      = make([]int32, 0, nReads)
-		est, suspect                                              = make([]bool, 0, nReads), make([]bool, 0, nReads)
-		cands, chars                                              = make([]*string, 0, nReads), make([]*string, 0, nReads)
-		patch                                                     = make([][]byte, 0, nReads)
-	)
 	b := &pgx.Batch{}
 	for i, it := range items {
 		switch it.Kind {
 		case wire.KindRead:
-			r := it.Read
-			p := r.Position
-			vrm, id, cars, raw, camera, fix = append(vrm, r.VRM), append(id, r.ID), append(cars, car), append(raw, r.Raw), append(camera, r.Camera), append(fix, p.Fix)
-			clockSrc, format, passID = append(clockSrc, r.ClockSource), append(format, r.Format), append(passID, r.PassID)
-			captured = append(captured, r.Time)
-			conf, lat, lon, speed, hdop = append(conf, r.Confidence), append(lat, p.Lat), append(lon, p.Lon), append(speed, p.SpeedMPS), append(hdop, p.HDOP)
-			heading, alt = append(heading, p.HeadingDeg), append(alt, p.AltM)
-			ageMS, offMS, sats = append(ageMS, p.AgeMS), append(offMS, r.ClockOffsetMS), append(sats, int32(p.Sats))
-			est, suspect = append(est, p.Estimated), append(suspect, r.ClockSuspect)
-			cands, chars = append(cands, jsonOrNil(r.Candidates, len(r.Candidates))), append(chars, jsonOrNil(r.CharConfidences, len(r.CharConfidences)))
-			patch = append(patch, r.Patch)
+			reads = append(reads, it.Read)
 		case wire.KindOverview:
 			b.Queue(`INSERT INTO overviews (read_id, car, jpeg, received) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
 				it.Overview.ReadID, car, it.Overview.JPEG, received)
@@ -268,27 +306,67 @@ func (s *DB) Ingest(ctx context.Context, car string, items []wire.Item, received
 			return res, fmt.Errorf("%w: item %d kind %q", backoffice.ErrInvalid, i, it.Kind)
 		}
 	}
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		res = backoffice.Ingested{}
-		if nReads > 0 {
-			tag, err := tx.Exec(ctx, `INSERT INTO reads (vrm, captured, id, car, raw, confidence, camera, fix, lat, lon, fix_age_ms,
-				estimated, speed_mps, heading_deg, hdop, sats, alt_m, clock_source, clock_offset_ms, clock_suspect, format, pass_id,
-				candidates, char_conf, patch, received)
-				SELECT u.vrm, u.captured, u.id, u.car, u.raw, u.conf, u.camera, u.fix, u.lat, u.lon, u.age, u.est, u.speed, u.heading,
-					u.hdop, u.sats, u.alt, u.clock_source, u.offset_ms, u.suspect, u.format, u.pass_id, u.cands::jsonb, u.chars::jsonb, u.patch, $26
-				FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::text[],
-					$9::float8[], $10::float8[], $11::int8[], $12::bool[], $13::float8[], $14::float8[], $15::float8[], $16::int4[],
-					$17::float8[], $18::text[], $19::int8[], $20::bool[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bytea[])
-				AS u(vrm, captured, id, car, raw, conf, camera, fix, lat, lon, age, est, speed, heading, hdop, sats, alt,
-					clock_source, offset_ms, suspect, format, pass_id, cands, chars, patch)
-				ON CONFLICT DO NOTHING`,
-				vrm, captured, id, cars, raw, conf, camera, fix, lat, lon, ageMS, est, speed, heading, hdop, sats, alt,
-				clockSrc, offMS, suspect, format, passID, cands, chars, patch, received)
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer s.pool.release(c)
+	if len(reads) == 0 {
+		return s.ingestTx(ctx, c, car, reads, b, received, false)
+	}
+	// A batch is nearly always new: copy its reads straight into reads
+	// unless its first or last read is already stored (a re-delivery after a
+	// lost acknowledgement). Should any read turn out to be stored after all,
+	// the unique key refuses the COPY, the transaction rolls back whole, and
+	// the batch goes again through the staging table with ON CONFLICT DO
+	// NOTHING.
+	var seen bool
+	r0, r1 := reads[0], reads[len(reads)-1]
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reads WHERE vrm = $1 AND captured = $2 AND id = $3)
+		OR EXISTS (SELECT 1 FROM reads WHERE vrm = $4 AND captured = $5 AND id = $6)`,
+		r0.VRM, r0.Time, r0.ID, r1.VRM, r1.Time, r1.ID).Scan(&seen); err != nil {
+		return res, fmt.Errorf("look up reads: %w", err)
+	}
+	if !seen {
+		res, err = s.ingestTx(ctx, c, car, reads, b, received, false)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "40P01") { // unique_violation, deadlock_detected
+			return res, err
+		}
+	}
+	if _, ok := staged.Load(c); !ok {
+		_, err := c.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stagingTable.Sanitize()+` (LIKE reads) ON COMMIT DELETE ROWS`)
+		if err != nil {
+			return res, fmt.Errorf("create staging table: %w", err)
+		}
+		staged.Store(c, true)
+	}
+	return s.ingestTx(ctx, c, car, reads, b, received, true)
+}
+
+// ingestTx stores one batch in one transaction on c: the reads copied
+// through the staging table (staged) or straight into reads, then the
+// pipelined inserts of the other kinds.
+func (s *DB) ingestTx(ctx context.Context, c *pgx.Conn, car string, reads []*wire.Read, b *pgx.Batch, received time.Time, staged bool) (backoffice.Ingested, error) {
+	var res backoffice.Ingested
+	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		if len(reads) > 0 && !staged {
+			n, err := tx.CopyFrom(ctx, pgx.Identifier{"reads"}, readColumns, &readRows{reads: reads, car: car, received: received})
+			if err != nil {
+				return fmt.Errorf("copy reads: %w", err)
+			}
+			res.Stored += int(n)
+		}
+		if len(reads) > 0 && staged {
+			if _, err := tx.CopyFrom(ctx, stagingTable, readColumns, &readRows{reads: reads, car: car, received: received}); err != nil {
+				return fmt.Errorf("copy reads: %w", err)
+			}
+			tag, err := tx.Exec(ctx, insertStaged)
 			if err != nil {
 				return fmt.Errorf("insert reads: %w", err)
 			}
 			res.Stored += int(tag.RowsAffected())
-			res.Duplicates += nReads - int(tag.RowsAffected())
+			res.Duplicates += len(reads) - int(tag.RowsAffected())
 		}
 		if b.Len() == 0 {
 			return nil

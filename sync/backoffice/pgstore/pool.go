@@ -44,6 +44,7 @@ func (p *pool) acquire(ctx context.Context) (*pgx.Conn, error) {
 // cancelled query can leave it mid-protocol).
 func (p *pool) release(c *pgx.Conn) {
 	if c.IsClosed() || c.PgConn().IsBusy() || c.PgConn().TxStatus() != 'I' {
+		forgetConn(c)
 		c.Close(context.Background())
 		p.slots <- nil
 		return
@@ -54,6 +55,7 @@ func (p *pool) release(c *pgx.Conn) {
 func (p *pool) close() {
 	for range cap(p.slots) {
 		if c := <-p.slots; c != nil {
+			forgetConn(c)
 			c.Close(context.Background())
 		}
 	}
