@@ -1,13 +1,17 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +28,32 @@ const hotlistNCols = 8
 // sqlEntryUpsert writes one entry: one per (list, VRM), the newest wins and
 // keeps its id.
 const sqlEntryUpsert = "INSERT INTO hotlist (" + hotlistCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + hotlistUpsert
+
+// importBatchRows is how many entries an import writes per statement. Each
+// statement costs SQLite a fixed amount (cursors opened and closed, the
+// table's last rowid found again, the pages it changes copied to the
+// statement journal) that a few rows per statement share; but
+// modernc.org/sqlite matches each positional argument by a linear search, so
+// the binding cost grows with the square of the statement's parameters.
+const importBatchRows = 8
+
+// importRowParams are the parameters of one row of sqlImportBatch: VRM,
+// flags (see importFlags), expires, added, detail.
+const importRowParams = 5
+
+// sqlImportBatch writes rows entries into the list with id listID. The list
+// id is part of the text and pattern, covert and priority travel packed in
+// one integer: the fewer parameters a row binds, the cheaper it is.
+func sqlImportBatch(listID int64, rows int) string {
+	return "INSERT INTO hotlist (" + hotlistCols + ") SELECT " + strconv.FormatInt(listID, 10) +
+		", column1, column2 & 1, column2 >> 2, (column2 >> 1) & 1, column3, column4, column5 FROM (VALUES (?, ?, ?, ?, ?)" +
+		strings.Repeat(", (?, ?, ?, ?, ?)", rows-1) + ") WHERE true" + hotlistUpsert
+}
+
+// importFlags packs what sqlImportBatch unpacks.
+func importFlags(p *pendingEntry) int64 {
+	return int64(boolInt(p.pattern)) | int64(boolInt(p.covert))<<1 | int64(p.priority)<<2
+}
 
 const hotlistUpsert = ` ON CONFLICT (list_id, vrm) DO UPDATE SET
 	pattern = excluded.pattern, priority = excluded.priority, covert = excluded.covert,
@@ -192,19 +222,46 @@ type Import struct {
 	// Actor is recorded in the audit event Commit writes; "admin" when empty.
 	Actor string
 
-	db      *DB
-	ctx     context.Context
-	tx      *wtx
-	insert  *sql.Stmt
-	list    string
-	listID  int64
-	replace bool
-	started time.Time
-	removed int
-	added   int
-	args    []any
-	detail  []byte
-	done    bool
+	db     *DB
+	ctx    context.Context
+	conn   *sql.Conn // the writer's, held from before BEGIN
+	tx     *wtx
+	insert *sql.Stmt
+	// insertBatch writes importBatchRows entries at a time.
+	insertBatch *sql.Stmt
+	list        string
+	listID      int64
+	replace     bool
+	started     time.Time
+	removed     int
+	added       int
+	args        []any
+	done        bool
+
+	// Entries wait here, up to importRunRows of them, and are written in
+	// VRM order (see flush).
+	pending []pendingEntry
+	detail  []byte // the pending entries' packed details, back to back
+}
+
+// importRunRows bounds how many entries an import holds before writing them
+// (about 100 bytes each). Written sorted by VRM, a run's inserts into the
+// (list, VRM) index land next to each other instead of all over it; a new
+// list (the highest list id) written in one run appends to the index's last
+// page, which SQLite does without searching from the root. A write error
+// shows at the Add that fills a run or at Commit, not at the entry's Add.
+const importRunRows = 1 << 20
+
+// pendingEntry is an entry added but not yet written.
+type pendingEntry struct {
+	vrm             string
+	seq             uint32 // order of Add: of two entries for one VRM the later wins
+	detailOff       uint32
+	detailEnd       uint32
+	priority        uint8
+	pattern, covert bool
+	hasExpiry       bool
+	expires, added  int64
 }
 
 // ImportResult says what an import did.
@@ -223,14 +280,32 @@ func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Impo
 	if list == "" {
 		return nil, errors.New("begin hot-list import: no list name")
 	}
-	tx, err := db.begin(ctx)
+	// The import holds the writer's connection from before BEGIN until its
+	// settings are back, so that no other write runs with them.
+	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
-	imp := &Import{db: db, ctx: ctx, tx: tx, list: list, replace: replace, started: db.Now()}
+	// A multi-row statement keeps a statement journal, and SQLite decides
+	// at BEGIN whether it lives in memory or spills to a temporary file
+	// (one write system call per page). Foreign keys are off: checking
+	// each row's list costs, and the import's one list id comes from the
+	// lists row it has just written. Neither can change inside a
+	// transaction; restoreWriter puts both back.
+	for _, q := range []string{"PRAGMA temp_store = MEMORY", "PRAGMA foreign_keys = OFF"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			db.restoreWriter(conn)
+			return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		db.restoreWriter(conn)
+		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
+	}
+	imp := &Import{db: db, ctx: ctx, conn: conn, tx: &wtx{Tx: tx, db: db}, list: list, replace: replace, started: db.Now()}
 	if err := imp.begin(); err != nil {
-		tx.Rollback()
-		db.shrinkCache()
+		imp.release()
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
 	return imp, nil
@@ -256,14 +331,15 @@ func (imp *Import) begin() error {
 		n, _ := res.RowsAffected()
 		imp.removed = int(n)
 	}
-	// One row per statement: modernc.org/sqlite matches each placeholder to
-	// its argument by a linear search, so multi-row statements cost more per
-	// row than they save.
-	imp.insert, err = imp.tx.PrepareContext(imp.ctx, sqlEntryUpsert)
+	imp.insert, err = imp.tx.PrepareContext(imp.ctx, sqlImportBatch(imp.listID, 1))
 	if err != nil {
 		return err
 	}
-	imp.args = make([]any, 0, hotlistNCols)
+	imp.insertBatch, err = imp.tx.PrepareContext(imp.ctx, sqlImportBatch(imp.listID, importBatchRows))
+	if err != nil {
+		return err
+	}
+	imp.args = make([]any, 0, importRowParams*importBatchRows)
 	return nil
 }
 
@@ -279,14 +355,62 @@ func (imp *Import) Add(e app.HotlistEntry) error {
 	if e.Added.IsZero() {
 		e.Added = imp.started
 	}
-	imp.args = entryArgs(imp.args[:0], imp.listID, e, imp.detail)
-	// The driver copies what it binds, so the next Add may reuse the
-	// detail buffer.
-	imp.detail = imp.args[len(imp.args)-1].([]byte)[:0]
-	if _, err := imp.insert.ExecContext(imp.ctx, imp.args...); err != nil {
-		return fmt.Errorf("hot-list import %s: write entry %s: %w", imp.list, e.VRM, err)
+	off := len(imp.detail)
+	imp.detail = appendDetail(imp.detail, e)
+	if len(imp.detail) > math.MaxUint32 {
+		if err := imp.flush(); err != nil {
+			return err
+		}
+		off = 0
+		imp.detail = appendDetail(imp.detail, e)
 	}
+	p := pendingEntry{
+		vrm: e.VRM, seq: uint32(len(imp.pending)), detailOff: uint32(off), detailEnd: uint32(len(imp.detail)),
+		priority: uint8(e.Priority), pattern: e.IsPattern(), covert: e.Covert, added: ms(e.Added),
+	}
+	if !e.Expires.IsZero() {
+		p.hasExpiry, p.expires = true, ms(e.Expires)
+	}
+	imp.pending = append(imp.pending, p)
 	imp.added++
+	if len(imp.pending) >= importRunRows {
+		return imp.flush()
+	}
+	return nil
+}
+
+// flush writes the pending entries in VRM order, the entries for one VRM in
+// the order they were added, so that the upsert leaves the last one (with the
+// first one's id, as if written one by one).
+func (imp *Import) flush() error {
+	slices.SortFunc(imp.pending, func(a, b pendingEntry) int {
+		if c := strings.Compare(a.vrm, b.vrm); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i := 0; i < len(imp.pending); {
+		stmt, n := imp.insert, 1
+		if len(imp.pending)-i >= importBatchRows {
+			stmt, n = imp.insertBatch, importBatchRows
+		}
+		imp.args = imp.args[:0]
+		for j := i; j < i+n; j++ {
+			p := &imp.pending[j]
+			var expires any
+			if p.hasExpiry {
+				expires = p.expires
+			}
+			imp.args = append(imp.args, p.vrm, importFlags(p), expires, p.added, imp.detail[p.detailOff:p.detailEnd])
+		}
+		// The driver copies what it binds.
+		if _, err := stmt.ExecContext(imp.ctx, imp.args...); err != nil {
+			return fmt.Errorf("hot-list import %s: write entries %s to %s: %w", imp.list, imp.pending[i].vrm, imp.pending[i+n-1].vrm, err)
+		}
+		i += n
+	}
+	clear(imp.pending) // let go of the VRM strings
+	imp.pending, imp.detail = imp.pending[:0], imp.detail[:0]
 	return nil
 }
 
@@ -297,7 +421,7 @@ func (imp *Import) Commit() (ImportResult, error) {
 		return ImportResult{}, fmt.Errorf("hot-list import %s: commit after commit or rollback", imp.list)
 	}
 	imp.done = true
-	defer imp.tx.Rollback()
+	defer imp.release()
 	res, err := imp.commit()
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("commit hot-list import %s: %w", imp.list, err)
@@ -305,12 +429,24 @@ func (imp *Import) Commit() (ImportResult, error) {
 	if err := imp.tx.Commit(); err != nil {
 		return ImportResult{}, fmt.Errorf("commit hot-list import %s: %w", imp.list, err)
 	}
-	imp.db.shrinkCache()
 	return res, nil
 }
 
+// release ends the transaction if Commit did not, frees the pending entries
+// and puts the writer's settings back (which SQLite only takes outside a
+// transaction).
+func (imp *Import) release() {
+	imp.tx.Rollback()
+	imp.pending, imp.detail = nil, nil
+	imp.db.restoreWriter(imp.conn)
+}
+
 func (imp *Import) commit() (ImportResult, error) {
+	if err := imp.flush(); err != nil {
+		return ImportResult{}, err
+	}
 	imp.insert.Close()
+	imp.insertBatch.Close()
 	res := ImportResult{List: imp.list, Added: imp.added, Removed: imp.removed}
 	var err error
 	if res.Entries, err = rebuildKeys(imp.ctx, imp.tx, imp.listID); err != nil {
@@ -335,19 +471,30 @@ func (imp *Import) Rollback() error {
 		return nil
 	}
 	imp.done = true
-	if err := imp.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+	err := imp.tx.Rollback()
+	imp.release()
+	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("roll back hot-list import %s: %w", imp.list, err)
 	}
-	imp.db.shrinkCache()
 	return nil
 }
 
-// shrinkCache gives back the writer's import-sized page cache. Failing only
-// costs memory until the next import, so it is not an error of the import.
-func (db *DB) shrinkCache() {
-	if _, err := db.w.Exec("PRAGMA cache_size = " + strconv.Itoa(cacheKiB)); err != nil {
-		slog.Warn("sqlite: shrink page cache after import", "file", db.path, "err", err)
+// restoreWriter gives back the writer's import-sized page cache, puts back
+// the settings an import changes (temp_store, foreign_keys) and returns the
+// connection to the pool. Failing to shrink the cache costs memory until the
+// next import, so it is logged, not an error of the import; a connection
+// whose settings could not be put back is closed rather than reused.
+func (db *DB) restoreWriter(conn *sql.Conn) {
+	for _, q := range []string{"PRAGMA cache_size = " + strconv.Itoa(cacheKiB), "PRAGMA temp_store = DEFAULT", "PRAGMA foreign_keys = ON"} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			slog.Warn("sqlite: restore writer settings after import", "file", db.path, "sql", q, "err", err)
+			// The pool closes a connection that reports itself bad; the
+			// next one opens with the usual settings.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			break
+		}
 	}
+	conn.Close()
 }
 
 // ListStats summarises one hot list.
