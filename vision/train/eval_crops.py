@@ -23,6 +23,7 @@ def main():
     sp = plates.load_split()
     res = {}
     bad = []
+    seen = {r['text'] for r in plates.load_labels() if sp.get(r['file']) == 'train'}
     for row in plates.load_labels():
         if not row['readable'] or sp.get(row['file']) != a.split:
             continue
@@ -31,11 +32,12 @@ def main():
         got = r.read(plates.reader_input(fr[y0:y1, x0:x1]))
         w = row['box'][2]
         band = '<80' if w < 80 else ('80-160' if w < 160 else '>=160')
-        for b in (band, 'all'):
+        keys = (band, 'all', 'all, plate text never in a training frame' if row['text'] not in seen else 'all, plate also in training frames')
+        for b in keys:
             v = res.setdefault(b, [0, 0]); v[0] += got == row['text']; v[1] += 1
         if got != row['text']:
             bad.append('%s %s->%s (w=%d)' % (os.path.basename(row['file']), row['text'], got, w))
-    for b in ('<80', '80-160', '>=160', 'all'):
+    for b in ('<80', '80-160', '>=160', 'all', 'all, plate text never in a training frame', 'all, plate also in training frames'):
         if b in res:
             o, n = res[b]
             print('%s split, readable boxes, width %s: exact %.1f %% (%d/%d)' % (a.split, b, 100.0 * o / n, o, n))

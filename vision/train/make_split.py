@@ -33,6 +33,11 @@ def main():
         for k in files:
             if split['images/' + k] == 'heldout':
                 f.write('images/%s\n' % k)
+    with open(plates.HELDOUT_LIST.replace('heldout.txt', 'train.txt'), 'w') as f:
+        f.write('# training dash-cam frames (vision/train/make_split.py); the detector threshold is chosen on these\n')
+        for k in files:
+            if split['images/' + k] == 'train':
+                f.write('images/%s\n' % k)
     tr = {r['text'] for r in rows if split[r['file']] == 'train' and r['readable']}
     he = {r['text'] for r in rows if split[r['file']] == 'heldout' and r['readable']}
     nb = lambda s: sum(1 for r in rows if split[r['file']] == s)

@@ -394,8 +394,9 @@ class Backgrounds:
         return cv2.resize(im[y:y + chh, x:x + cw], (w, h))
 
 
-def reader_sample(rng, bgs, p_eu=0.3):
-    """One synthetic reader training example: (float32 [48,192], text)."""
+def reader_sample(rng, bgs, p_eu=0.3, strength=1.0):
+    """One synthetic reader training example: (float32 [48,192], text).
+    strength < 1 gives easier samples (curriculum at the start of training)."""
     plate, text = render_plate(rng, p_eu)
     ph, pw = plate.shape[:2]
     tw = float(np.exp(rng.uniform(np.log(55), np.log(400))))
@@ -405,12 +406,13 @@ def reader_sample(rng, bgs, p_eu=0.3):
     img, quad = place_plate(rng, plate, bg, tw)
     x0, y0 = quad.min(0)
     x1, y1 = quad.max(0)
-    box = jitter_box(rng, (x0, y0, x1 - x0, y1 - y0))
+    box = jitter_box(rng, (x0, y0, x1 - x0, y1 - y0), 0.04 * strength, 0.08 * strength)
     cx0, cy0, cx1, cy1 = plates.crop_box(box, img.shape)
     crop = img[cy0:cy1, cx0:cx1]
     if crop.size == 0:
-        return reader_sample(rng, bgs, p_eu)
-    crop = photometric(crop, rng)
+        return reader_sample(rng, bgs, p_eu, strength)
+    if strength >= 1 or rng.random() < strength:   # (no extra draw at full strength)
+        crop = photometric(crop, rng, strength)
     return plates.reader_input(crop), text
 
 

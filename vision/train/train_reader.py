@@ -29,8 +29,8 @@ REAL_FRAC = 0.2
 
 
 class Batches(torch.utils.data.IterableDataset):
-    def __init__(self, start, steps, bs):
-        self.start, self.steps, self.bs = start, steps, bs
+    def __init__(self, start, steps, bs, curric=0, easy_from=0):
+        self.start, self.steps, self.bs, self.curric, self.easy_from = start, steps, bs, curric, easy_from
 
     def __iter__(self):
         sp = plates.load_split()
@@ -39,11 +39,16 @@ class Batches(torch.utils.data.IterableDataset):
         for step in range(self.start, self.steps):
             rng = np.random.default_rng([SEED, step])
             xs, ts = [], []
+            # curriculum (--curric N --easy-from S): from step S, clean synthetic UK plates, ramping
+            # back to full augmentation / EU / real crops by step S+N (S=0: from the start).
+            # --curric 0: full mix at every step.
+            e = step - self.easy_from
+            st = min(1.0, 0.15 + e / self.curric) if (self.curric and e >= 0) else 1.0
             for i in range(self.bs):
-                if real and rng.random() < REAL_FRAC:
+                if real and not (self.curric and 0 <= e < self.curric // 2) and rng.random() < REAL_FRAC:
                     x, t = synth.real_sample(rng, real[int(rng.integers(len(real)))])
                 else:
-                    x, t = synth.reader_sample(rng, bgs)
+                    x, t = synth.reader_sample(rng, bgs, p_eu=0.3 * st, strength=st)
                 xs.append(x)
                 ts.append(t)
             yield step, torch.from_numpy(np.stack(xs)[:, None]), ts
@@ -85,7 +90,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--steps', type=int, default=12000)
     ap.add_argument('--bs', type=int, default=32)
-    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--curric', type=int, default=0)
+    ap.add_argument('--easy-from', type=int, default=0)
     ap.add_argument('--export-every', type=int, default=0, help='export best to assets/models every N steps')
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
@@ -113,7 +120,7 @@ def main():
         w = 150
         return a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.98 + 0.02)
 
-    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs), batch_size=None, num_workers=1,
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.curric, a.easy_from), batch_size=None, num_workers=1,
                                      prefetch_factor=4, persistent_workers=False)
     t0, lsum, n = time.time(), 0.0, 0
     model.train()
