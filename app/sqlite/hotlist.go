@@ -238,10 +238,23 @@ type Import struct {
 	args        []any
 	done        bool
 
-	// Entries wait here, up to importRunRows of them, and are written in
-	// VRM order (see flush).
+	// Entries wait in cur, up to importRunRows of them, and are written in
+	// VRM order (see write) by a goroutine of their own while the next run
+	// fills; spare is the buffer that goroutine gives back.
+	cur, spare importRun
+	inflight   chan flushed // the run being written, if any
+	err        error        // a failed write: the import can only roll back
+}
+
+// importRun is a run of entries added but not yet written.
+type importRun struct {
 	pending []pendingEntry
 	detail  []byte // the pending entries' packed details, back to back
+}
+
+type flushed struct {
+	run importRun
+	err error
 }
 
 // importRunRows bounds how many entries an import holds before writing them
@@ -250,7 +263,7 @@ type Import struct {
 // list (the highest list id) written in one run appends to the index's last
 // page, which SQLite does without searching from the root. A write error
 // shows at the Add that fills a run or at Commit, not at the entry's Add.
-const importRunRows = 1 << 20
+const importRunRows = 1 << 16
 
 // pendingEntry is an entry added but not yet written.
 type pendingEntry struct {
@@ -355,62 +368,97 @@ func (imp *Import) Add(e app.HotlistEntry) error {
 	if e.Added.IsZero() {
 		e.Added = imp.started
 	}
-	off := len(imp.detail)
-	imp.detail = appendDetail(imp.detail, e)
-	if len(imp.detail) > math.MaxUint32 {
-		if err := imp.flush(); err != nil {
+	r := &imp.cur
+	off := len(r.detail)
+	r.detail = appendDetail(r.detail, e)
+	if len(r.detail) > math.MaxUint32 {
+		r.detail = r.detail[:off]
+		if err := imp.startWrite(); err != nil {
 			return err
 		}
 		off = 0
-		imp.detail = appendDetail(imp.detail, e)
+		r.detail = appendDetail(r.detail, e)
 	}
 	p := pendingEntry{
-		vrm: e.VRM, seq: uint32(len(imp.pending)), detailOff: uint32(off), detailEnd: uint32(len(imp.detail)),
+		vrm: e.VRM, seq: uint32(len(r.pending)), detailOff: uint32(off), detailEnd: uint32(len(r.detail)),
 		priority: uint8(e.Priority), pattern: e.IsPattern(), covert: e.Covert, added: ms(e.Added),
 	}
 	if !e.Expires.IsZero() {
 		p.hasExpiry, p.expires = true, ms(e.Expires)
 	}
-	imp.pending = append(imp.pending, p)
+	r.pending = append(r.pending, p)
 	imp.added++
-	if len(imp.pending) >= importRunRows {
-		return imp.flush()
+	if len(r.pending) >= importRunRows {
+		return imp.startWrite()
 	}
 	return nil
 }
 
-// flush writes the pending entries in VRM order, the entries for one VRM in
+// startWrite hands the current run to a goroutine that writes it, once the
+// run before it is written, and starts a new one. The transaction is used by
+// one goroutine at a time: the writing one, or the caller at Commit or
+// Rollback after wait.
+func (imp *Import) startWrite() error {
+	if err := imp.wait(); err != nil {
+		return err
+	}
+	r := imp.cur
+	imp.cur, imp.spare = imp.spare, importRun{}
+	ch := make(chan flushed, 1)
+	imp.inflight = ch
+	go func() {
+		err := imp.write(&r)
+		ch <- flushed{r, err}
+	}()
+	return nil
+}
+
+// wait waits for the run being written, if any, and returns the first write
+// error of the import.
+func (imp *Import) wait() error {
+	if imp.inflight != nil {
+		f := <-imp.inflight
+		imp.inflight, imp.spare = nil, f.run
+		if imp.err == nil {
+			imp.err = f.err
+		}
+	}
+	return imp.err
+}
+
+// write writes a run's entries in VRM order, the entries for one VRM in
 // the order they were added, so that the upsert leaves the last one (with the
-// first one's id, as if written one by one).
-func (imp *Import) flush() error {
-	slices.SortFunc(imp.pending, func(a, b pendingEntry) int {
+// first one's id, as if written one by one). Runs are written in the order
+// they were added.
+func (imp *Import) write(r *importRun) error {
+	slices.SortFunc(r.pending, func(a, b pendingEntry) int {
 		if c := strings.Compare(a.vrm, b.vrm); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-	for i := 0; i < len(imp.pending); {
+	for i := 0; i < len(r.pending); {
 		stmt, n := imp.insert, 1
-		if len(imp.pending)-i >= importBatchRows {
+		if len(r.pending)-i >= importBatchRows {
 			stmt, n = imp.insertBatch, importBatchRows
 		}
 		imp.args = imp.args[:0]
 		for j := i; j < i+n; j++ {
-			p := &imp.pending[j]
+			p := &r.pending[j]
 			var expires any
 			if p.hasExpiry {
 				expires = p.expires
 			}
-			imp.args = append(imp.args, p.vrm, importFlags(p), expires, p.added, imp.detail[p.detailOff:p.detailEnd])
+			imp.args = append(imp.args, p.vrm, importFlags(p), expires, p.added, r.detail[p.detailOff:p.detailEnd])
 		}
 		// The driver copies what it binds.
 		if _, err := stmt.ExecContext(imp.ctx, imp.args...); err != nil {
-			return fmt.Errorf("hot-list import %s: write entries %s to %s: %w", imp.list, imp.pending[i].vrm, imp.pending[i+n-1].vrm, err)
+			return fmt.Errorf("hot-list import %s: write entries %s to %s: %w", imp.list, r.pending[i].vrm, r.pending[i+n-1].vrm, err)
 		}
 		i += n
 	}
-	clear(imp.pending) // let go of the VRM strings
-	imp.pending, imp.detail = imp.pending[:0], imp.detail[:0]
+	clear(r.pending) // let go of the VRM strings
+	r.pending, r.detail = r.pending[:0], r.detail[:0]
 	return nil
 }
 
@@ -436,13 +484,17 @@ func (imp *Import) Commit() (ImportResult, error) {
 // and puts the writer's settings back (which SQLite only takes outside a
 // transaction).
 func (imp *Import) release() {
+	imp.wait()
 	imp.tx.Rollback()
-	imp.pending, imp.detail = nil, nil
+	imp.cur, imp.spare = importRun{}, importRun{}
 	imp.db.restoreWriter(imp.conn)
 }
 
 func (imp *Import) commit() (ImportResult, error) {
-	if err := imp.flush(); err != nil {
+	if err := imp.wait(); err != nil {
+		return ImportResult{}, err
+	}
+	if err := imp.write(&imp.cur); err != nil {
 		return ImportResult{}, err
 	}
 	imp.insert.Close()
@@ -471,6 +523,7 @@ func (imp *Import) Rollback() error {
 		return nil
 	}
 	imp.done = true
+	imp.wait()
 	err := imp.tx.Rollback()
 	imp.release()
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {

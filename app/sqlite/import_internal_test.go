@@ -71,3 +71,68 @@ func TestImportRestoresWriterSettings(t *testing.T) {
 		t.Errorf("AB12CD0 priority %d, want 3 (the later entry)", prio)
 	}
 }
+
+// Entries spanning several runs, written while later ones are added, with
+// the same VRM in different runs: the last added wins, and a rollback with a
+// run being written leaves the list as it was.
+func TestImportRuns(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "car.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	distinct := importRunRows + 7
+	n := 2*importRunRows + 10
+	add := func(imp *Import, n int) {
+		t.Helper()
+		for i := range n {
+			if err := imp.Add(app.HotlistEntry{VRM: "V" + strconv.Itoa(i%distinct), Priority: 1 + i/distinct}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	imp, err := db.BeginImport(ctx, "pnc", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(imp, n)
+	res, err := imp.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Entries != distinct || res.Added != n {
+		t.Fatalf("result %+v, want %d entries, %d added", res, distinct, n)
+	}
+	var twice, idsOK int
+	if err := db.r.QueryRow("SELECT count(*) FROM hotlist WHERE priority = 2").Scan(&twice); err != nil {
+		t.Fatal(err)
+	}
+	if twice != n-distinct {
+		t.Errorf("%d entries updated by a later run, want %d", twice, n-distinct)
+	}
+	// HotlistKeys sees every entry once.
+	seen := map[int64]bool{}
+	if err := db.HotlistKeys(ctx, func(id int64, vrm string) error { seen[id] = true; idsOK++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != distinct || idsOK != distinct {
+		t.Errorf("HotlistKeys: %d ids in %d calls, want %d", len(seen), idsOK, distinct)
+	}
+
+	imp, err = db.BeginImport(ctx, "pnc", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(imp, importRunRows+1) // one run handed off to be written
+	if err := imp.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var after int
+	if err := db.r.QueryRow("SELECT count(*) FROM hotlist").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != distinct {
+		t.Errorf("after rollback %d entries, want %d", after, distinct)
+	}
+}
