@@ -33,7 +33,8 @@ one per plate box; readable 0 marks a plate too blurred or small to read)
 and reports, for all plates and by plate width band (< 80, 80–160, ≥ 160
 px; ≥ 80 combined):
 
-  recall      labelled boxes detected at IoU ≥ 0.5 (all boxes; readable ones)
+  recall      labelled boxes detected at IoU ≥ 0.5 (all boxes; readable ones);
+              detection figures count every box the detector gives
   precision   detections that match a labelled box
   false/frame detections matching no box, per image (a visible plate
               with no box also counts here: labels may miss plates)
@@ -231,13 +232,17 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 			return asUsage(fmt.Errorf("labels %s: %w", *labelsPath, err))
 		}
 		start := time.Now()
-		plates, err := reader.Read(img)
+		dets, err := models.Detector.Detect(img)
+		var plates []vision.Plate
+		if err == nil {
+			plates, err = reader.ReadBoxes(img, dets)
+		}
 		busy += time.Since(start)
 		img.Close()
 		if err != nil {
 			return fmt.Errorf("image %s: %w", path, err)
 		}
-		scoreImage(tallies, file, labels[file], plates, *showErrors, m.Stderr)
+		scoreImage(tallies, file, labels[file], dets, plates, *showErrors, m.Stderr)
 	}
 
 	msPer := float64(busy.Microseconds()) / 1000 / float64(len(files))
@@ -290,10 +295,27 @@ func pct(x float64, n int) string {
 	return fmt.Sprintf("%.1f%%", 100*x)
 }
 
-// scoreImage matches one image's plates to its labels (greedy by IoU, each
-// at most once, IoU ≥ 0.5) and adds to each band's tally: a label by its
-// labelled width, an unmatched detection by its own width.
-func scoreImage(tallies []tally, file string, labels []evalLabel, plates []vision.Plate, show bool, w io.Writer) {
+// scoreImage matches one image's detections to its labels (greedy by IoU,
+// each at most once, IoU ≥ 0.5) and adds to each band's tally: a label by
+// its labelled width, an unmatched detection by its own width. Detection
+// figures count every box the detector gave; a matched box's text is the
+// plate read there (none when the reader found no text: a miss for the
+// exact and character figures).
+func scoreImage(tallies []tally, file string, labels []evalLabel, dets []vision.Detection, read []vision.Plate, show bool, w io.Writer) {
+	text := map[image.Rectangle]string{}
+	conf := map[image.Rectangle]float64{}
+	for _, p := range read {
+		text[p.Box], conf[p.Box] = p.Text, p.Confidence
+	}
+	type det struct {
+		Box        image.Rectangle
+		Text       string
+		Confidence float64
+	}
+	plates := make([]det, len(dets))
+	for i, d := range dets {
+		plates[i] = det{d.Box, text[d.Box], conf[d.Box]}
+	}
 	type pair struct {
 		li, pi int
 		iou    float64
