@@ -399,6 +399,9 @@ func (imp *Import) Add(e app.HotlistEntry) error {
 // one goroutine at a time: the writing one, or the caller at Commit or
 // Rollback after wait.
 func (imp *Import) startWrite() error {
+	// Sorted here, while the run before is still being written: the
+	// writing goroutine is the import's bottleneck.
+	imp.cur.sort()
 	if err := imp.wait(); err != nil {
 		return err
 	}
@@ -426,17 +429,21 @@ func (imp *Import) wait() error {
 	return imp.err
 }
 
-// write writes a run's entries in VRM order, the entries for one VRM in
-// the order they were added, so that the upsert leaves the last one (with the
-// first one's id, as if written one by one). Runs are written in the order
-// they were added.
-func (imp *Import) write(r *importRun) error {
+// sort puts a run's entries in the order write writes them.
+func (r *importRun) sort() {
 	slices.SortFunc(r.pending, func(a, b pendingEntry) int {
 		if c := strings.Compare(a.vrm, b.vrm); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
+}
+
+// write writes a sorted run's entries in VRM order, the entries for one VRM in
+// the order they were added, so that the upsert leaves the last one (with the
+// first one's id, as if written one by one). Runs are written in the order
+// they were added.
+func (imp *Import) write(r *importRun) error {
 	for i := 0; i < len(r.pending); {
 		stmt, n := imp.insert, 1
 		if len(r.pending)-i >= importBatchRows {
@@ -494,6 +501,7 @@ func (imp *Import) commit() (ImportResult, error) {
 	if err := imp.wait(); err != nil {
 		return ImportResult{}, err
 	}
+	imp.cur.sort()
 	if err := imp.write(&imp.cur); err != nil {
 		return ImportResult{}, err
 	}
