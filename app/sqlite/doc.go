@@ -27,8 +27,12 @@
 // A hot-list import holds that connection for its whole transaction: other
 // writes from this process wait for it (so never call another write method
 // from the goroutine that holds an open Import), writes from another process
-// wait up to the busy timeout. The checkpointer copies the WAL back into the
-// database file off the commit path; DB.Close stops it.
+// wait up to the busy timeout. It takes the connection before BEGIN and
+// gives it back only after putting back the settings it changes for its
+// transaction (foreign keys off, statement journal in memory, a larger page
+// cache), and it writes its entries in VRM-sorted runs on a goroutine of its
+// own while the caller adds the next run. The checkpointer copies the WAL
+// back into the database file off the commit path; DB.Close stops it.
 //
 // # Hot lists
 //

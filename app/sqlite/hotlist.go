@@ -23,8 +23,6 @@ import (
 // entryArgs produces them.
 const hotlistCols = "list_id, vrm, pattern, priority, covert, expires, added, detail"
 
-const hotlistNCols = 8
-
 // sqlEntryUpsert writes one entry: one per (list, VRM), the newest wins and
 // keeps its id.
 const sqlEntryUpsert = "INSERT INTO hotlist (" + hotlistCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + hotlistUpsert
