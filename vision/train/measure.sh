@@ -1,0 +1,15 @@
+#!/bin/sh
+# Every figure in the model cards, measured on the committed models (run from the repository root;
+# needs the Go toolchain for the pipeline eval). Output: vision/train/work/measure.txt
+PY=/usr/bin/python3
+mkdir -p vision/train/work
+{
+echo "## eval_synth"; $PY vision/train/eval_synth.py
+echo "## eval_gbchars"; $PY vision/train/eval_gbchars.py
+echo "## eval_crops heldout"; $PY vision/train/eval_crops.py --split heldout
+echo "## eval_detector heldout"; $PY vision/train/eval_detector.py --split heldout --thresholds 0.3,0.4,0.5,0.6
+echo "## eval_detector train (threshold choice)"; $PY vision/train/eval_detector.py --split train --thresholds 0.3,0.4,0.5,0.6
+echo "## anpr eval heldout"
+go build -o /tmp/anpr-measure ./cmd/anpr && /tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
+    --region any --split vision/train/heldout.txt --models assets/models --threads 1
+} 2>&1 | grep -v -i fyne | tee vision/train/work/measure.txt
