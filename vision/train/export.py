@@ -16,11 +16,11 @@ import models  # noqa: E402
 import plates  # noqa: E402
 
 
-def export_reader(ckpt, out=None):
+def export_reader(ckpt, out=None, weights='ema'):
     out = out or os.path.join(plates.MODELS, 'plate-reader.onnx')
     m = models.Reader()
     sd = torch.load(ckpt, map_location='cpu')
-    m.load_state_dict(sd['ema'] if 'ema' in sd else sd['model'])
+    m.load_state_dict(sd[weights] if weights in sd else sd['model'])
     m = models.fuse(m)
     x = torch.rand(1, 1, plates.REC_H, plates.REC_W)
     tmp = out + '.tmp'
@@ -84,6 +84,11 @@ def export_detector(ckpt, out=None):
 
 if __name__ == '__main__':
     torch.set_num_threads(1)
+    # export.py reader|detector [CKPT [OUT [ema|model]]]
     what = sys.argv[1]
     ck = sys.argv[2] if len(sys.argv) > 2 else os.path.join(plates.WORK, what, 'best.pt')
-    (export_reader if what == 'reader' else export_detector)(ck)
+    out = sys.argv[3] if len(sys.argv) > 3 else None
+    if what == 'reader':
+        export_reader(ck, out, sys.argv[4] if len(sys.argv) > 4 else 'ema')
+    else:
+        export_detector(ck, out)
