@@ -134,19 +134,23 @@ def build_nmea(duration_s, path):
         f.write('\r\n'.join(out) + '\r\n')
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def plate_key(fn, bi, r):
+    return r['text'] or '%s#%d' % (fn, bi)
+
+
+def assign_plates():
+    """(frames in capture order, {file: label rows}, {vehicle key: (plate BGR, VRM)}): one synthetic
+    UK plate per real vehicle (real text), one per unlabelled box; deterministic."""
     rows = plates.load_labels()
     frames = sorted({r['file'] for r in rows}, key=plates.frame_time)
     by_file = {}
     for r in rows:
         by_file.setdefault(r['file'], []).append(r)
-    # one synthetic UK plate per real vehicle (real text), one per unlabelled box
     plate_of, used = {}, set()
     n = 0
-    for fi, fn in enumerate(frames):
+    for fn in frames:
         for bi, r in enumerate(by_file[fn]):
-            key = r['text'] or '%s#%d' % (fn, bi)
+            key = plate_key(fn, bi, r)
             if key not in plate_of:
                 while True:
                     n += 1
@@ -155,6 +159,19 @@ def main():
                         break
                 used.add(text)
                 plate_of[key] = (img, text)
+    return frames, by_file, plate_of
+
+
+def zoom_matrix(k, seg):
+    """The slow zoom of output frame k of a source frame's segment (towards centre-bottom)."""
+    z = 1.0 + 0.06 * k / (seg - 1)
+    cx, cy = W / 2, H * 0.65
+    return np.float32([[z, 0, cx * (1 - z)], [0, z, cy * (1 - z)]])
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    frames, by_file, plate_of = assign_plates()
     rng = np.random.default_rng(SEED)
     seg = int(FPS * FRAME_S)
     video = os.path.join(OUT, 'drive.mp4')
@@ -168,18 +185,13 @@ def main():
         img = cv2.resize(img, (W, H)) if img.shape[:2] != (H, W) else img
         seen = []
         for bi, r in enumerate(by_file[fn]):
-            key = r['text'] or '%s#%d' % (fn, bi)
+            key = plate_key(fn, bi, r)
             pimg, text = plate_of[key]
             img = composite(img, pimg, r['box'], rng)
             seen.append((text, r['box']))
         shown.append((fi, seen))
-        # slow zoom towards the image centre-bottom (where the road and plates are)
-        z0, z1 = 1.0, 1.06
-        cx, cy = W / 2, H * 0.65
         for k in range(seg):
-            z = z0 + (z1 - z0) * k / (seg - 1)
-            M = np.float32([[z, 0, cx * (1 - z)], [0, z, cy * (1 - z)]])
-            ff.stdin.write(cv2.warpAffine(img, M, (W, H), flags=cv2.INTER_LINEAR).tobytes())
+            ff.stdin.write(cv2.warpAffine(img, zoom_matrix(k, seg), (W, H), flags=cv2.INTER_LINEAR).tobytes())
     ff.stdin.close()
     if ff.wait() != 0:
         raise SystemExit('ffmpeg failed')
