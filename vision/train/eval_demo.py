@@ -4,7 +4,7 @@ Takes the middle video frame of every source-frame segment, runs the detector (c
 eval_detector.py) and the reader on each detection, and compares with the composited plates
 (boxes moved by the known zoom). Per frame, not per pass: the Go tracker/voter sees every frame.
 
-    /usr/bin/python3 vision/train/eval_demo.py [--threshold 0.4]
+    /usr/bin/python3 vision/train/eval_demo.py [--threshold 0.5]  (0.5 = plate-detector.md's recommendation)
 """
 import argparse
 import os
@@ -22,7 +22,7 @@ import plates  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--threshold', type=float, default=0.4)
+    ap.add_argument('--threshold', type=float, default=0.5)
     a = ap.parse_args()
     cv2.setNumThreads(1)
     frames, by_file, plate_of = demo.assign_plates()
