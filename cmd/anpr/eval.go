@@ -261,6 +261,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 	}
 	if *asJSON {
 		enc := json.NewEncoder(m.Stdout)
+		enc.SetEscapeHTML(false) // "<80", not "\u003c80"
 		for _, r := range rows {
 			if err := enc.Encode(r); err != nil {
 				return err
