@@ -41,8 +41,11 @@ func ParseRegion(s string) (Region, error) {
 const repairPenalty = 0.8
 
 // preferValid is how much less likely than the best raw reading a valid UK
-// mark may be and still be preferred to it in RegionGB.
-const preferValid = 0.1
+// mark may be and still be preferred to it in RegionGB. Not much: foreign
+// vehicles must be read as they are, and a look-alike hot-list match already
+// searches every candidate (0.1 turned a foreign IF10KAX read at 0.64 into
+// a UK VF10KAX at 0.07).
+const preferValid = 0.5
 
 // ruled is a reading after region rules.
 type ruled struct {
