@@ -212,7 +212,10 @@ func kindRank(k app.MatchKind) int {
 // exactly, by up to MaxSwaps look-alike swaps, or by a wildcard pattern.
 // Every candidate is considered, not only the best; an entry matched by
 // several candidates appears once, with its best kind (then the earliest
-// candidate). Results are ordered by priority, then kind (exact, look-alike,
+// candidate). Exact means the best reading, candidates[0], is the entry: an
+// exact match on a lower-ranked reading is reported as a look-alike whose
+// Candidate is the best reading, so the officer compares the plate patch
+// before acting. Results are ordered by priority, then kind (exact, look-alike,
 // wildcard), then candidate order, then entry id. Expired entries never
 // match; covert entries are returned with Entry.Covert set, for the caller
 // to keep from the car's screen. Candidate texts are normalised first, and
@@ -260,13 +263,21 @@ func (m *Matcher) Match(candidates []app.Candidate, t time.Time) ([]app.Match, e
 			if !ok {
 				continue
 			}
+			if mt.Kind == app.MatchExact && h.cand > 0 && norm[h.cand] != norm[0] {
+				// Exact on a lower-ranked reading is not what the plate was
+				// read as: the officer must compare the patch, so it is a
+				// look-alike, told against the best reading.
+				mt = lowerReading(e, norm[0])
+			}
 			if bestCand < 0 || kindRank(mt.Kind) < kindRank(best.Kind) ||
 				kindRank(mt.Kind) == kindRank(best.Kind) && h.cand < bestCand {
 				best, bestCand = mt, h.cand
 			}
 		}
 		if bestCand >= 0 {
-			best.Candidate = norm[bestCand] // Diff counts positions in it
+			if best.Candidate == "" {
+				best.Candidate = norm[bestCand] // Diff counts positions in it
+			}
 			out = append(out, best)
 		}
 	}
@@ -299,4 +310,24 @@ func judge(e app.HotlistEntry, cand string) (app.Match, bool) {
 		return app.Match{Entry: e, Kind: app.MatchExact}, true
 	}
 	return app.Match{Entry: e, Kind: app.MatchLookalike, Diff: diff}, true
+}
+
+// lowerReading is the match of entry e reached through a reading other than
+// the best one, best: a look-alike whose Candidate is the best reading and
+// whose Diff marks where it differs from the entry.
+func lowerReading(e app.HotlistEntry, best string) app.Match {
+	m := app.Match{Entry: e, Kind: app.MatchLookalike, Candidate: best}
+	if diff, ok := vrm.Lookalike(best, e.VRM); ok {
+		m.Diff = diff
+		return m
+	}
+	for i := 0; i < len(best) && i < len(e.VRM); i++ {
+		if best[i] != e.VRM[i] {
+			m.Diff = append(m.Diff, i)
+		}
+	}
+	for i := min(len(best), len(e.VRM)); i < max(len(best), len(e.VRM)); i++ {
+		m.Diff = append(m.Diff, i)
+	}
+	return m
 }

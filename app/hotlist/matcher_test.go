@@ -160,7 +160,19 @@ func TestMatch(t *testing.T) {
 			// The best candidate matches nothing; the third does. Entry 6
 			// is matched by two candidates and reported once, by the
 			// exact one.
+			// The second reading is a look-alike; the third is exact but is not
+			// what the plate was read as, so it ranks no better.
 			"every candidate considered", cands("QQ99QQQ", "8D51SMR", "BD51SMR"),
+			[]got{{6, app.MatchLookalike, "8D51SMR", []int{0}}},
+		},
+		{
+			// Exact on a lower-ranked reading: shown as a look-alike of the best
+			// reading, the differing character marked, for the officer to compare.
+			"exact on a lower reading", cands("BD51SMP", "BD51SMR"),
+			[]got{{6, app.MatchLookalike, "BD51SMP", []int{6}}},
+		},
+		{
+			"exact on the best reading", cands("BD51SMR", "8D51SMR"),
 			[]got{{6, app.MatchExact, "BD51SMR", nil}},
 		},
 		{
