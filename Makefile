@@ -61,3 +61,8 @@ screenshots: deps
 	@dpkg-query -W -f='$${Status}\n' ffmpeg 2>/dev/null | grep -q '^install ok installed' || \
 		{ $(SUDO) apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq -o DPkg::Lock::Timeout=600 ffmpeg; }
 	app/ui/screenshots.sh
+
+# models retrains both plate models from scratch with the committed recipe and
+# fixed seeds (resumable: checkpoints in vision/train/work/). Hours on a CPU.
+models: train-deps
+	sh vision/train/make_models.sh
