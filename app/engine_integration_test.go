@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -15,42 +14,6 @@ import (
 	"github.com/ukanpr/anpr/app/hotlist"
 	"github.com/ukanpr/anpr/app/sqlite"
 )
-
-// sqlitePast adapts the SQLite store to app.PastReads (cmd/anpr wires the
-// same adapter).
-type sqlitePast struct{ *sqlite.DB }
-
-func (s sqlitePast) ReadsBetween(ctx context.Context, from, to time.Time) ([]app.Read, error) {
-	const page = 500
-	var out []app.Read
-	seen := map[string]bool{}
-	for {
-		rs, err := s.Reads(ctx, sqlite.ReadQuery{From: from, To: to, Limit: page})
-		if err != nil {
-			return nil, err
-		}
-		fresh := 0
-		for _, r := range rs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				out = append(out, r)
-				fresh++
-			}
-		}
-		if len(rs) < page || fresh == 0 {
-			return out, nil
-		}
-		to = rs[len(rs)-1].Time.Add(time.Millisecond)
-	}
-}
-
-func (s sqlitePast) HitOf(ctx context.Context, id string) (app.Hit, bool, error) {
-	h, err := s.Hit(ctx, id)
-	if errors.Is(err, sqlite.ErrNotFound) {
-		return app.Hit{}, false, nil
-	}
-	return h, err == nil, err
-}
 
 func TestEngineWithSQLiteAndHotlist(t *testing.T) {
 	ctx := context.Background()
@@ -82,7 +45,7 @@ func TestEngineWithSQLiteAndHotlist(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &app.Engine{
-		Locator: &locator{}, Matcher: m, Store: db, Past: sqlitePast{db}, Decisions: db, Wanted: db,
+		Locator: &locator{}, Matcher: m, Store: db, Past: db, Decisions: db, Wanted: db,
 		Auditor: db, Reloader: m, Lists: db, Now: clk.Now, Logger: quiet(),
 	}
 	e.LogOn(app.Officer{ID: "4521"})

@@ -408,7 +408,7 @@ func openCar(ctx context.Context, dbPath, snapshot string, now func() time.Time,
 	}
 	c.Tracker = &gps.Tracker{Now: now}
 	c.Engine = &app.Engine{
-		Locator: c.Tracker, Matcher: c.Matcher, Store: db, Past: pastReads{db}, Decisions: db,
+		Locator: c.Tracker, Matcher: c.Matcher, Store: db, Past: db, Decisions: db,
 		Auditor: db, Wanted: db, Reloader: c.Matcher, Lists: db, Now: now, Logger: logger,
 		Clock: app.ClockFunc(func() app.ClockReading {
 			cs := c.Tracker.Clock()
@@ -713,52 +713,6 @@ func (c *car) probe(ctx context.Context) []app.PartStatus {
 	}
 	out = append(out, sy)
 	return out
-}
-
-// pastReads adapts the store to app.PastReads.
-type pastReads struct{ *sqlite.DB }
-
-var _ app.PastReads = pastReads{}
-
-// readsPage bounds one query of past-read matching.
-const readsPage = 2000
-
-// ReadsBetween pages through the reads of [from, to), newest first.
-func (p pastReads) ReadsBetween(ctx context.Context, from, to time.Time) ([]app.Read, error) {
-	var out []app.Read
-	seen := map[string]bool{}
-	for {
-		rs, err := p.Reads(ctx, sqlite.ReadQuery{From: from, To: to, Limit: readsPage})
-		if err != nil {
-			return nil, err
-		}
-		fresh := 0
-		for _, r := range rs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				out = append(out, r)
-				fresh++
-			}
-		}
-		if len(rs) < readsPage || fresh == 0 {
-			return out, nil
-		}
-		// Reads sharing the oldest millisecond may straddle the page: ask
-		// for that millisecond again and skip what was seen.
-		to = rs[len(rs)-1].Time.Add(time.Millisecond)
-	}
-}
-
-// HitOf returns a read's stored hit.
-func (p pastReads) HitOf(ctx context.Context, id string) (app.Hit, bool, error) {
-	h, err := p.Hit(ctx, id)
-	if errors.Is(err, sqlite.ErrNotFound) {
-		return app.Hit{}, false, nil
-	}
-	if err != nil {
-		return app.Hit{}, false, err
-	}
-	return h, true, nil
 }
 
 // shutdownGrace is how long a stopped car waits for its last reads to commit.
