@@ -9,7 +9,7 @@ APT_PKGS := gcc g++ pkg-config libopencv-dev opencv-data libgl1-mesa-dev libx11-
 	libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libasound2-dev \
 	xvfb xauth gpsd gpsd-clients postgresql ca-certificates
 # Only for retraining models and rebuilding the demo drive and voice clips.
-TRAIN_PKGS := python3-torch python3-numpy python3-opencv fonts-dejavu-core fonts-roadgeek \
+TRAIN_PKGS := python3-torch python3-numpy python3-opencv python3-pil fonts-dejavu-core fonts-roadgeek \
 	fonts-opendin espeak-ng sox ffmpeg
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
