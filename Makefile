@@ -63,6 +63,6 @@ screenshots: deps
 	app/ui/screenshots.sh
 
 # models retrains both plate models from scratch with the committed recipe and
-# fixed seeds (resumable: checkpoints in vision/train/work/). Hours on a CPU.
+# fixed seeds (resumable: checkpoints in vision/train/runs/). Hours on a CPU.
 models: train-deps
 	sh vision/train/make_models.sh

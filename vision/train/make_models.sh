@@ -1,5 +1,5 @@
 #!/bin/sh
-# Retrain both models from scratch (or resume: rerun; each trainer continues from work/*/last.pt)
+# Retrain both models from scratch (or resume: rerun; each trainer continues from runs/*/last.pt)
 # and export them to assets/models/. Run from the repository root:
 #   sh vision/train/make_models.sh
 # Seeds are fixed in the scripts; the step counts below are the recipe of the committed models.

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Every figure in the model cards, measured on the committed models (run from the repository root;
-# needs the Go toolchain for the pipeline eval). Output: vision/train/work/measure.txt
+# needs the Go toolchain for the pipeline eval). Output: vision/train/runs/measure.txt
 PY=/usr/bin/python3
-mkdir -p vision/train/work
+mkdir -p vision/train/runs
 {
 echo "## eval_synth"; $PY vision/train/eval_synth.py
 echo "## eval_gbchars"; $PY vision/train/eval_gbchars.py
@@ -12,4 +12,4 @@ echo "## eval_detector train (threshold choice)"; $PY vision/train/eval_detector
 echo "## anpr eval heldout"
 go build -o /tmp/anpr-measure ./cmd/anpr && /tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
     --region any --split vision/train/heldout.txt --models assets/models --threads 1
-} 2>&1 | grep -v -i fyne | tee vision/train/work/measure.txt
+} 2>&1 | grep -v -i fyne | tee vision/train/runs/measure.txt

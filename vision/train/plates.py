@@ -11,7 +11,7 @@ import numpy as np
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 TRAIN_DIR = os.path.join(ROOT, 'vision', 'train')
-WORK = os.path.join(TRAIN_DIR, 'work')
+WORK = os.path.join(TRAIN_DIR, 'runs')
 MODELS = os.path.join(ROOT, 'assets', 'models')
 SHARED = os.path.join(ROOT, '..', 'shared', 'data')
 DASHCAM = os.path.join(SHARED, 'plates', 'dashcam-ro')

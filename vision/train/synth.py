@@ -439,7 +439,7 @@ def real_sample(rng, item):
 
 
 if __name__ == '__main__':
-    # preview: python3 vision/train/synth.py -> vision/train/work/synth_preview.png
+    # preview: python3 vision/train/synth.py -> vision/train/runs/synth_preview.png
     rng = np.random.default_rng(0)
     sp = plates.load_split()
     bgs = Backgrounds([f for f, s in sp.items() if s == 'train'])

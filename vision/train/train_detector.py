@@ -1,6 +1,6 @@
 """Train the plate detector (tiny CenterNet, assets/models/CONTRACT.md) on the training-split
 dash-cam frames (real boxes as positives) with extra synthetic plates (synth.py) pasted at
-realistic positions, scales and perspective. Resumable from vision/train/work/detector/last.pt;
+realistic positions, scales and perspective. Resumable from vision/train/runs/detector/last.pt;
 batches drawn from rng(seed, step).
 
   nice -n 5 /usr/bin/python3 vision/train/train_detector.py [--steps N] [--export-every N]

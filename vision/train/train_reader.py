@@ -1,11 +1,11 @@
 """Train the plate recogniser (all-conv CRNN + CTC) on on-the-fly synthetic plates plus oversampled
 real training-split dash-cam crops. Resumable: rerun the same command and it continues from
-vision/train/work/reader/last.pt. Every batch is generated from rng(seed, step), so a run is
+vision/train/runs/reader/last.pt. Every batch is generated from rng(seed, step), so a run is
 reproducible (up to float non-determinism of the CPU kernels).
 
   nice -n 5 /usr/bin/python3 vision/train/train_reader.py [--steps N] [--export-every N]
 
-Best checkpoint (synthetic validation set, seed 1001) -> work/reader/best.pt, exported to
+Best checkpoint (synthetic validation set, seed 1001) -> runs/reader/best.pt, exported to
 assets/models/plate-reader.onnx by export.py when --export-every is set.
 """
 import argparse
