@@ -10,14 +10,14 @@ import (
 
 func TestBenchUsage(t *testing.T) {
 	checkMats(t)
-	if _, stderr, code := run(t, "bench", "--frames", "-1"); code != 2 || !strings.Contains(stderr, "--frames") {
+	if _, stderr, code := runMain(t, "bench", "--frames", "-1"); code != 2 || !strings.Contains(stderr, "--frames") {
 		t.Errorf("exit %d, %q", code, stderr)
 	}
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "drive.mp4")
 	os.WriteFile(bad, []byte(strings.Repeat("not a video ", 1000)), 0o644)
 	for _, p := range []string{bad, filepath.Join(dir, "missing.mp4")} {
-		if _, stderr, code := run(t, "bench", "--video", p); code != 2 || !strings.Contains(stderr, p) {
+		if _, stderr, code := runMain(t, "bench", "--video", p); code != 2 || !strings.Contains(stderr, p) {
 			t.Errorf("--video %s: exit %d, %q; want 2 naming the file", p, code, stderr)
 		}
 	}
@@ -30,7 +30,7 @@ func TestBenchRuns(t *testing.T) {
 		t.Skip("-short: the benchmark takes a while")
 	}
 	margs := modelArgs(t)
-	stdout, stderr, code := run(t, append([]string{"bench", "--frames", "20", "--json", "--region", "any"}, margs...)...)
+	stdout, stderr, code := runMain(t, append([]string{"bench", "--frames", "20", "--json", "--region", "any"}, margs...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

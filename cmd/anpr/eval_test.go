@@ -42,16 +42,16 @@ func TestEvalBadLabels(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := write(strings.ReplaceAll(tc.name, " ", "_")+".csv", tc.body)
-			_, stderr, code := run(t, "eval", "--labels", p)
+			_, stderr, code := runMain(t, "eval", "--labels", p)
 			if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, p) {
 				t.Errorf("exit %d, stderr %q; want 2 naming %s and %q", code, stderr, p, tc.want)
 			}
 		})
 	}
-	if _, stderr, code := run(t, "eval"); code != 2 || !strings.Contains(stderr, "--labels") {
+	if _, stderr, code := runMain(t, "eval"); code != 2 || !strings.Contains(stderr, "--labels") {
 		t.Errorf("no --labels: exit %d, %q", code, stderr)
 	}
-	if _, stderr, code := run(t, "eval", "--labels", filepath.Join(dir, "none.csv")); code != 2 || !strings.Contains(stderr, "none.csv") {
+	if _, stderr, code := runMain(t, "eval", "--labels", filepath.Join(dir, "none.csv")); code != 2 || !strings.Contains(stderr, "none.csv") {
 		t.Errorf("missing CSV: exit %d, %q", code, stderr)
 	}
 }
@@ -60,7 +60,7 @@ func TestEvalJSON(t *testing.T) {
 	checkMats(t)
 	margs := modelArgs(t)
 	labels := filepath.Join(dashcamDir, "labels.csv")
-	stdout, stderr, code := run(t, append([]string{"eval", "--labels", labels, "--region", "any", "--json"}, margs...)...)
+	stdout, stderr, code := runMain(t, append([]string{"eval", "--labels", labels, "--region", "any", "--json"}, margs...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -89,7 +89,7 @@ func TestEvalSplit(t *testing.T) {
 	margs := modelArgs(t)
 	split := filepath.Join(t.TempDir(), "heldout.txt")
 	os.WriteFile(split, []byte("# held out\nimages/valid_dayride_type1_001.mp4_t_1198.jpg\n"), 0o644)
-	stdout, stderr, code := run(t, append([]string{"eval", "--labels", filepath.Join(dashcamDir, "labels.csv"), "--split", split, "--json"}, margs...)...)
+	stdout, stderr, code := runMain(t, append([]string{"eval", "--labels", filepath.Join(dashcamDir, "labels.csv"), "--split", split, "--json"}, margs...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -112,7 +112,7 @@ func TestEvalSharedDashcam(t *testing.T) {
 		t.Skip("-short: 129 frames take a while")
 	}
 	margs := modelArgs(t)
-	stdout, stderr, code := run(t, append([]string{"eval", "--labels", labels, "--region", "any", "--json"}, margs...)...)
+	stdout, stderr, code := runMain(t, append([]string{"eval", "--labels", labels, "--region", "any", "--json"}, margs...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -13,35 +11,8 @@ import (
 	"time"
 )
 
-// gpsRun runs `anpr args…` and returns stdout, stderr and the exit status.
-func gpsRun(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
-	code := m.Run(context.Background(), args)
-	return out.String(), errb.String(), code
-}
-
-// nmeaFixture returns the path of a capture in testdata/nmea.
-func nmeaFixture(t *testing.T, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "nmea", name)
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
 func TestGPSReplayJSON(t *testing.T) {
-	out, stderr, code := gpsRun(t, "gps", "replay", "--json", nmeaFixture(t, "garmin-10x.log"))
+	out, stderr, code := runMain(t, "gps", "replay", "--json", repoFile(t, filepath.Join("testdata", "nmea", "garmin-10x.log")))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -89,7 +60,7 @@ func TestGPSReplayJSON(t *testing.T) {
 }
 
 func TestGPSReplayTable(t *testing.T) {
-	out, stderr, code := gpsRun(t, "gps", "replay", nmeaFixture(t, "com-1289.log"))
+	out, stderr, code := runMain(t, "gps", "replay", repoFile(t, filepath.Join("testdata", "nmea", "com-1289.log")))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -123,7 +94,7 @@ func TestGPSReplayErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, stderr, code := gpsRun(t, tt.args...)
+			_, stderr, code := runMain(t, tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.msg) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.msg)
 			}
@@ -140,14 +111,14 @@ var updateGPS = flag.Bool("update-gps", false, "rewrite testdata/nmea/replay/*.j
 // TestGPSReplayGolden pins `anpr gps replay --json` for every capture in
 // testdata/nmea (the oracle test holds these same epochs to gpsd's decode).
 func TestGPSReplayGolden(t *testing.T) {
-	logs, _ := filepath.Glob(filepath.Join(filepath.Dir(nmeaFixture(t, "x")), "*.log"))
+	logs, _ := filepath.Glob(filepath.Join(filepath.Dir(repoFile(t, filepath.Join("testdata", "nmea", "x"))), "*.log"))
 	if len(logs) == 0 {
 		t.Fatal("no captures in testdata/nmea")
 	}
 	for _, log := range logs {
 		name := strings.TrimSuffix(filepath.Base(log), ".log")
 		t.Run(name, func(t *testing.T) {
-			out, stderr, code := gpsRun(t, "gps", "replay", "--json", log)
+			out, stderr, code := runMain(t, "gps", "replay", "--json", log)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}

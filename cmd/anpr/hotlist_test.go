@@ -1,23 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// run invokes the anpr command with args and returns its exit status and output.
-func runAnpr(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
-	code = m.Run(context.Background(), args)
-	return code, out.String(), errb.String()
-}
 
 func writeFile(t *testing.T, dir, name, body string) string {
 	t.Helper()
@@ -57,7 +46,7 @@ func TestHotlistImportCheckStats(t *testing.T) {
 	db := filepath.Join(dir, "car.db")
 	csv := writeFile(t, dir, "stolen.csv", goodCSV)
 
-	code, out, errs := runAnpr(t, "hotlist", "import", "--db", db, "--list", "stolen", "--json", csv)
+	out, errs, code := runMain(t, "hotlist", "import", "--db", db, "--list", "stolen", "--json", csv)
 	if code != 0 {
 		t.Fatalf("import: exit %d, stderr %q", code, errs)
 	}
@@ -82,7 +71,7 @@ func TestHotlistImportCheckStats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.vrm, func(t *testing.T) {
-			code, out, errs := runAnpr(t, "hotlist", "check", "--db", db, "--json", tt.vrm)
+			out, errs, code := runMain(t, "hotlist", "check", "--db", db, "--json", tt.vrm)
 			if code != 0 {
 				t.Fatalf("check: exit %d, stderr %q", code, errs)
 			}
@@ -104,12 +93,12 @@ func TestHotlistImportCheckStats(t *testing.T) {
 	}
 
 	// The covert wildcard entry is reported flagged.
-	_, out, _ = runAnpr(t, "hotlist", "check", "--db", db, "--json", "CX997")
+	out, _, _ = runMain(t, "hotlist", "check", "--db", db, "--json", "CX997")
 	if m := jsonLines(t, out)[0]["matches"].([]any)[0].(map[string]any); m["covert"] != true {
 		t.Errorf("covert entry not flagged: %v", m)
 	}
 
-	code, out, _ = runAnpr(t, "hotlist", "stats", "--db", db, "--json")
+	out, _, code = runMain(t, "hotlist", "stats", "--db", db, "--json")
 	if code != 0 {
 		t.Fatalf("stats: exit %d", code)
 	}
@@ -124,7 +113,7 @@ func TestHotlistImportRejectsBadFileWhole(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "car.db")
 	good := writeFile(t, dir, "good.csv", "vrm,category\nAB12CDE,Stolen\n")
-	if code, _, errs := runAnpr(t, "hotlist", "import", "--db", db, "--list", "stolen", good); code != 0 {
+	if _, errs, code := runMain(t, "hotlist", "import", "--db", db, "--list", "stolen", good); code != 0 {
 		t.Fatalf("import good: %d %s", code, errs)
 	}
 	bad := writeFile(t, dir, "bad.csv", "vrm,category,priority,expires\n"+
@@ -133,7 +122,7 @@ func TestHotlistImportRejectsBadFileWhole(t *testing.T) {
 		"XY13ABC,Stolen,12,\n"+
 		"XY14ABC,Stolen,1,2027-13-45\n")
 
-	code, _, errs := runAnpr(t, "hotlist", "import", "--db", db, "--list", "stolen", "--replace", bad)
+	_, errs, code := runMain(t, "hotlist", "import", "--db", db, "--list", "stolen", "--replace", bad)
 	if code != 2 {
 		t.Fatalf("bad file: exit %d, want 2", code)
 	}
@@ -143,14 +132,14 @@ func TestHotlistImportRejectsBadFileWhole(t *testing.T) {
 		}
 	}
 	// The old list is intact: the replacing import was rolled back whole.
-	_, out, _ := runAnpr(t, "hotlist", "check", "--db", db, "--json", "AB12CDE", "XY12ABC")
+	out, _, _ := runMain(t, "hotlist", "check", "--db", db, "--json", "AB12CDE", "XY12ABC")
 	lines := jsonLines(t, out)
 	if len(lines[0]["matches"].([]any)) != 1 || len(lines[1]["matches"].([]any)) != 0 {
 		t.Fatalf("after a rejected import: %v", lines)
 	}
 
 	// With --skip-invalid the good line goes in and each bad one is reported.
-	code, out, _ = runAnpr(t, "hotlist", "import", "--db", db, "--list", "stolen", "--replace", "--skip-invalid", "--json", bad)
+	out, _, code = runMain(t, "hotlist", "import", "--db", db, "--list", "stolen", "--replace", "--skip-invalid", "--json", bad)
 	if code != 0 {
 		t.Fatalf("skip-invalid: exit %d", code)
 	}
@@ -165,7 +154,7 @@ func TestHotlistImportRejectsBadFileWhole(t *testing.T) {
 	if skipped != 3 || last["added"] != 1.0 || last["removed"] != 1.0 || last["entries"] != 1.0 {
 		t.Fatalf("skip-invalid output: %v", lines)
 	}
-	_, out, _ = runAnpr(t, "hotlist", "check", "--db", db, "--json", "AB12CDE", "XY12ABC")
+	out, _, _ = runMain(t, "hotlist", "check", "--db", db, "--json", "AB12CDE", "XY12ABC")
 	lines = jsonLines(t, out)
 	if len(lines[0]["matches"].([]any)) != 0 || len(lines[1]["matches"].([]any)) != 1 {
 		t.Fatalf("after replace: %v", lines)
@@ -195,7 +184,7 @@ func TestHotlistBadUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, errs := runAnpr(t, tt.args...)
+			_, errs, code := runMain(t, tt.args...)
 			if code != 2 {
 				t.Fatalf("exit %d, want 2 (stderr %q)", code, errs)
 			}

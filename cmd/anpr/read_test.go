@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -13,15 +11,6 @@ import (
 	"github.com/ukanpr/anpr/assets"
 	"github.com/ukanpr/anpr/vision"
 )
-
-// run runs the command line args and returns stdout, stderr and the status.
-func run(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
-	code := m.Run(context.Background(), args)
-	return out.String(), errb.String(), code
-}
 
 // modelArgs returns the --models flag for $ANPR_MODELS, and skips the test
 // while the models have not been trained and committed.
@@ -55,7 +44,7 @@ func TestReadUsage(t *testing.T) {
 		{"unknown flag", []string{"read", "--colour", "x.jpg"}, "flag provided but not defined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, code := run(t, tc.args...)
+			_, stderr, code := runMain(t, tc.args...)
 			if code != 2 || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
 			}
@@ -70,7 +59,7 @@ func TestReadJSON(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "corrupt.jpg")
 	os.WriteFile(bad, []byte("\xff\xd8 not really a jpeg"), 0o644)
 	args := append(append([]string{"read", "--region", "any", "--json"}, margs...), imgs[0], bad, imgs[1])
-	stdout, stderr, code := run(t, args...)
+	stdout, stderr, code := runMain(t, args...)
 	if code != 2 || !strings.Contains(stderr, bad) {
 		t.Errorf("exit %d, stderr %q: want 2 naming %s", code, stderr, bad)
 	}
@@ -111,7 +100,7 @@ func TestReadText(t *testing.T) {
 	checkMats(t)
 	margs := modelArgs(t)
 	img := filepath.Join(dashcamDir, "images", "valid_dayride_type1_001.mp4_t_1198.jpg")
-	stdout, stderr, code := run(t, append(append([]string{"read"}, margs...), img)...)
+	stdout, stderr, code := runMain(t, append(append([]string{"read"}, margs...), img)...)
 	if code != 0 || !strings.HasPrefix(stdout, img+": ") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
