@@ -43,7 +43,7 @@ func runCerts(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	if err := devcert.Mint(*out, names, m.Now(), *validity); err != nil {
-		return usageError{err}
+		return asUsage(err)
 	}
 	fmt.Fprintf(m.Stdout, "wrote a development CA, a server certificate for localhost and 127.0.0.1, %d car certificates and the hot-list signing key to %s\n", len(names), *out)
 	return nil
@@ -75,7 +75,7 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 	u := backoffice.User{Name: *name, Role: *role, Created: m.Now().UTC()}
 	if err := st.AddUser(ctx, u, backoffice.HashToken(tok)); err != nil {
 		if errors.Is(err, backoffice.ErrConflict) {
-			return usageError{err}
+			return asUsage(err)
 		}
 		return err
 	}
@@ -161,12 +161,12 @@ func runHotlist(ctx context.Context, m *Main, args []string) error {
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
-		return usageError{err}
+		return asUsage(err)
 	}
 	defer f.Close()
 	entries, err := parseCSV(f, fs.Arg(0))
 	if err != nil {
-		return usageError{err}
+		return asUsage(err)
 	}
 	st, err := openStore(ctx, *dsn)
 	if err != nil {
@@ -176,7 +176,7 @@ func runHotlist(ctx context.Context, m *Main, args []string) error {
 	v, err := backoffice.Publish(ctx, st, *list, entries, *by, m.Now())
 	if err != nil {
 		if errors.Is(err, backoffice.ErrInvalid) || errors.Is(err, wire.ErrMalformed) {
-			return usageError{err}
+			return asUsage(err)
 		}
 		return err
 	}

@@ -12,9 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ukanpr/anpr/cmd/internal/cli"
 )
 
 func main() {
@@ -44,14 +45,12 @@ var commands = map[string]command{}
 
 func register(c command) { commands[c.name] = c }
 
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func badUsage(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
-var errHelp = errors.New("help shown")
+// The shared frame's names, as this package's code uses them.
+var (
+	badUsage = cli.BadUsage
+	asUsage  = cli.AsUsage
+	errHelp  = cli.ErrHelp
+)
 
 // Run dispatches to a subcommand and maps its error to an exit status:
 // 0 success, 1 operational failure, 2 bad usage or bad input.
@@ -71,25 +70,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "anpr-backoffice: unknown command %q; run 'anpr-backoffice --help' for the list.\n", args[0])
 		return 2
 	}
-	err := c.run(ctx, m, args[1:])
-	switch {
-	case err == nil, errors.Is(err, errHelp):
-		return 0
-	}
-	fmt.Fprintf(m.Stderr, "anpr-backoffice %s: %s\n", c.name, sentence(err.Error()))
-	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
-	}
-	return 1
-}
-
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
+	return cli.Report(m.Stderr, "anpr-backoffice "+c.name, c.run(ctx, m, args[1:]))
 }
 
 func (m *Main) usage(w io.Writer) {
@@ -115,17 +96,9 @@ Exit status: 0 success, 1 operational failure, 2 bad usage or bad input.
 `)
 }
 
-// newFlags returns a flag set whose errors come back as usage errors.
+// newFlags returns a flag set for a subcommand whose -h prints help to w.
 func newFlags(name, usage string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: anpr-backoffice %s\n\n", usage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+	return cli.NewFlags("anpr-backoffice", name, usage, w)
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -48,7 +48,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	policy := backoffice.DefaultPolicy()
 	policy.Retention, policy.OpenAge, policy.SeriousAge = *retention, *openAge, *seriousAge
 	if err := policy.Validate(); err != nil {
-		return usageError{err}
+		return asUsage(err)
 	}
 	st, err := openStore(ctx, *dsn)
 	if err != nil {

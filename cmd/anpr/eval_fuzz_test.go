@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ukanpr/anpr/cmd/internal/cli"
 )
 
 // FuzzReadLabels feeds arbitrary bytes to the labels CSV parser: it must
@@ -21,7 +23,7 @@ func FuzzReadLabels(f *testing.F) {
 		}
 		files, labels, err := readLabels(p)
 		if err != nil {
-			var ue usageError
+			var ue cli.UsageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("error %v is not a usage error", err)
 			}

@@ -3,22 +3,14 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
+
+	"github.com/ukanpr/anpr/cmd/internal/cli"
 )
 
-// newFlags returns a flag set for a subcommand whose errors come back as
-// usage errors and whose -h prints help to w.
+// newFlags returns a flag set for an anpr subcommand whose -h prints help to w.
 func newFlags(name, usage string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: anpr %s\n\n", usage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+	return cli.NewFlags("anpr", name, usage, w)
 }
 
 // parseFlags parses args, printing help on -h and mapping errors to usage

@@ -4,16 +4,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
 
 	_ "github.com/ukanpr/anpr/cmd/anpr/internal/localefix" // before Fyne's init: see the package doc
+	"github.com/ukanpr/anpr/cmd/internal/cli"
 )
 
 func main() {
@@ -42,22 +41,12 @@ var commands = map[string]command{}
 
 func register(c command) { commands[c.name] = c }
 
-// usageError marks bad usage or bad input: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// badUsage returns an error that exits with status 2.
-func badUsage(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
-// asUsage wraps err so that it exits with status 2.
-func asUsage(err error) error {
-	if err == nil {
-		return nil
-	}
-	return usageError{err}
-}
+// The shared frame's names, as this package's code uses them.
+var (
+	badUsage = cli.BadUsage
+	asUsage  = cli.AsUsage
+	errHelp  = cli.ErrHelp
+)
 
 // Run dispatches to a subcommand and maps its error to an exit status:
 // 0 success, 1 operational failure, 2 bad usage or bad input.
@@ -74,31 +63,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "anpr: unknown command %q; run 'anpr --help' for the list.\n", args[0])
 		return 2
 	}
-	err := c.run(ctx, m, args[1:])
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errHelp):
-		return 0
-	}
-	fmt.Fprintf(m.Stderr, "anpr %s: %s\n", c.name, sentence(err.Error()))
-	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
-	}
-	return 1
-}
-
-// errHelp is returned by a subcommand that printed its own help.
-var errHelp = errors.New("help shown")
-
-// sentence ends an error message with a full stop.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
+	return cli.Report(m.Stderr, "anpr "+c.name, c.run(ctx, m, args[1:]))
 }
 
 func (m *Main) usage(w io.Writer) {
