@@ -63,6 +63,15 @@ func runHotlist(ctx context.Context, m *Main, args []string) error {
 // app is ready to match at once after start.
 func snapshotPath(db string) string { return db + ".index" }
 
+// openExisting opens a car database that must already exist: a command that
+// only reads must not create an empty one from a mistyped path.
+func openExisting(path string) (*sqlite.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, asUsage(fmt.Errorf("open database: %w", err))
+	}
+	return sqlite.Open(path)
+}
+
 // openMatcher opens the hot-list matcher over db, rebuilding its snapshot when
 // the lists changed since it was written.
 func openMatcher(ctx context.Context, db *sqlite.DB) (*hotlist.Matcher, error) {
@@ -177,11 +186,9 @@ func hotlistImport(ctx context.Context, m *Main, args []string) error {
 
 	// Rebuild the matching index now, so the car is ready to match at start.
 	indexStart := time.Now()
-	matcher, err := openMatcher(ctx, db)
-	if err != nil {
+	if _, err := openMatcher(ctx, db); err != nil {
 		return fmt.Errorf("hot list imported but the matching index could not be rebuilt: %w", err)
 	}
-	_ = matcher
 	indexTime := time.Since(indexStart)
 
 	rate := float64(res.Added) / elapsed.Seconds()
@@ -273,10 +280,7 @@ func hotlistCheck(ctx context.Context, m *Main, args []string) error {
 		}
 		marks = append(marks, v)
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		return asUsage(fmt.Errorf("open database: %w", err))
-	}
-	db, err := sqlite.Open(*dbPath)
+	db, err := openExisting(*dbPath)
 	if err != nil {
 		return err
 	}
@@ -340,10 +344,7 @@ func hotlistStats(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() != 0 {
 		return badUsage("stats takes no arguments")
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		return asUsage(fmt.Errorf("open database: %w", err))
-	}
-	db, err := sqlite.Open(*dbPath)
+	db, err := openExisting(*dbPath)
 	if err != nil {
 		return err
 	}
