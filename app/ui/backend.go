@@ -86,7 +86,9 @@ func (s Settings) Validate() error {
 type Admin interface {
 	AuthenticateAdmin(ctx context.Context, pin string) error
 	Settings(ctx context.Context) (Settings, error)
-	SaveSettings(ctx context.Context, s Settings) error
+	// SaveSettings keeps s and returns what the admin is told: where it
+	// was saved and when each setting takes effect.
+	SaveSettings(ctx context.Context, s Settings) (string, error)
 	// ImportHotlist imports a CSV file as the named list, calling progress
 	// (from any goroutine) as lines are done; it returns the entries loaded.
 	ImportHotlist(ctx context.Context, path, list string, progress func(done, total int)) (int, error)

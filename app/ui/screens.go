@@ -397,11 +397,12 @@ func (a *adminScreen) save() {
 		a.note("Not done: " + err.Error())
 		return
 	}
-	if err := a.u.VM.Backend.SaveSettings(a.u.ctx, s); err != nil {
-		a.note("Not done: " + err.Error())
+	msg, err := a.u.VM.Backend.SaveSettings(a.u.ctx, s)
+	if err != nil {
+		a.note("Not saved: " + err.Error())
 		return
 	}
-	a.note("Saved.")
+	a.note(msg)
 }
 
 func (a *adminScreen) doImport() {

@@ -168,7 +168,10 @@ func TestAdminPINGate(t *testing.T) {
 	var saved []ui.Settings
 	var c calls
 	b := newBackend(&c)
-	b.SaveSettingsFn = func(_ context.Context, s ui.Settings) error { saved = append(saved, s); return nil }
+	b.SaveSettingsFn = func(_ context.Context, s ui.Settings) (string, error) {
+		saved = append(saved, s)
+		return "Saved to the test.", nil
+	}
 	u, vm := newUI(t, b, true)
 	u.Show(ui.ScreenAdmin)
 	screen := u.Object(ui.ScreenAdmin)
@@ -185,6 +188,9 @@ func TestAdminPINGate(t *testing.T) {
 	test.Tap(button(t, screen, "Save settings"))
 	if len(saved) != 1 || saved[0].RetentionDays != 365 || saved[0].BackOffice != "https://anpr.example.police.uk" {
 		t.Fatalf("saved = %+v", saved)
+	}
+	if !hasText(screen, "Saved to the test.") {
+		t.Fatal("the admin was not told what the save did")
 	}
 	test.Tap(button(t, screen, "Lock"))
 	if on, _ := vm.Admin.Get(); on {

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -75,6 +76,7 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer c.close()
+	c.conf = &configFile{path: *cfgPath, cfg: cfg}
 	if !*headless {
 		return runWindow(ctx, m, c)
 	}
@@ -92,6 +94,9 @@ var runWindow func(ctx context.Context, m *Main, c *car) error
 
 // duration is a TOML string such as "30s" or "5m".
 type duration struct{ time.Duration }
+
+// MarshalText writes d back as "30s", "5m0s", ….
+func (d duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
 
 func (d *duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
@@ -113,10 +118,7 @@ type config struct {
 		Region string `toml:"region"`
 		Models string `toml:"models"`
 	} `toml:"car"`
-	Cameras []struct {
-		ID     string `toml:"id"`
-		Source string `toml:"source"`
-	} `toml:"cameras"`
+	Cameras []cameraConfig `toml:"cameras"`
 	GPS struct {
 		Source     string   `toml:"source"`
 		Baud       int      `toml:"baud"`
@@ -144,6 +146,12 @@ type config struct {
 	} `toml:"retention"`
 }
 
+// cameraConfig is one [[cameras]] table.
+type cameraConfig struct {
+	ID     string `toml:"id"`
+	Source string `toml:"source"`
+}
+
 // alertConfig is the [alerts] table: the alert policy and the sound output.
 type alertConfig struct {
 	Sound       string   `toml:"sound"` // auto | off | wav:DIR
@@ -162,8 +170,21 @@ var tomlLineErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): 
 // loadConfig reads and checks a configuration file. Every error names the
 // file and the line or field at fault.
 func loadConfig(path string) (*config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			return nil, fmt.Errorf("config %s: %w", path, pathErr.Err)
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return parseConfig(path, data)
+}
+
+// parseConfig decodes and checks the text of the configuration file path.
+func parseConfig(path string, data []byte) (*config, error) {
 	var cfg config
-	md, err := toml.DecodeFile(path, &cfg)
+	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -172,10 +193,6 @@ func loadConfig(path string) (*config, error) {
 				msg = pe.LastKey + ": " + msg
 			}
 			return nil, fmt.Errorf("config %s line %d: %s", path, pe.Position.Line, msg)
-		}
-		var pathErr *os.PathError
-		if errors.As(err, &pathErr) {
-			return nil, fmt.Errorf("config %s: %w", path, pathErr.Err)
 		}
 		// Type errors come as "toml: line N (last key "k"): message".
 		if m := tomlLineErr.FindStringSubmatch(err.Error()); m != nil {
@@ -381,7 +398,8 @@ type car struct {
 	// when in closes.
 	pace func(ctx context.Context, in <-chan app.Sighting, out chan<- app.Sighting)
 
-	retention time.Duration
+	retention atomic.Int64 // how long acknowledged reads stay, in ns; 0: for ever
+	conf      *configFile  // the file the car was started from; nil: the demo
 	link      string // sync detail when there is no uplink
 	camMu     sync.Mutex
 	cams      map[*vision.Pipeline]*camStat // the camera probe's memory
@@ -435,7 +453,7 @@ func openLiveCar(ctx context.Context, cfg *config, logger *slog.Logger) (*car, e
 			c.close()
 		}
 	}()
-	c.retention = time.Duration(cfg.Retention.ReadsDays) * 24 * time.Hour
+	c.retention.Store(int64(time.Duration(cfg.Retention.ReadsDays) * 24 * time.Hour))
 	c.Tracker.ClockBound = cfg.GPS.ClockBound.Duration
 	src, err := gpsSource(cfg.GPS.Source, cfg.GPS.Baud)
 	if err != nil {
@@ -546,14 +564,14 @@ func (c *car) start(ctx context.Context) error {
 			}
 		}()
 	}
-	if c.retention > 0 {
+	if c.retention.Load() > 0 {
 		c.bg.Add(1)
 		go func() {
 			defer c.bg.Done()
 			t := time.NewTicker(time.Hour)
 			defer t.Stop()
 			for {
-				if res, err := c.DB.Purge(bg, c.Now(), c.retention); err != nil && bg.Err() == nil {
+				if res, err := c.DB.Purge(bg, c.Now(), time.Duration(c.retention.Load())); err != nil && bg.Err() == nil {
 					c.Logger.Error("retention purge", "err", err)
 				} else if err == nil && res.Reads > 0 {
 					c.Logger.Info("retention purge", "reads", res.Reads)

@@ -140,7 +140,10 @@ var _ ui.Backend = (*uiBackend)(nil)
 func newUIBackend(c *car, opt uiOptions) (*uiBackend, error) {
 	b := &uiBackend{Engine: c.Engine, c: c, opt: opt, settings: opt.Settings}
 	if b.settings.RetentionDays == 0 {
-		b.settings.RetentionDays = int(c.retention / (24 * time.Hour))
+		b.settings.RetentionDays = int(time.Duration(c.retention.Load()) / (24 * time.Hour))
+	}
+	if b.settings.RetentionDays == 0 {
+		b.settings.RetentionDays = DefaultRetentionDays
 	}
 	if opt.MBTiles != "" {
 		if _, err := os.Stat(opt.MBTiles); err != nil {
@@ -240,25 +243,39 @@ func (b *uiBackend) ShiftReads(ctx context.Context, q ui.ReadQuery) ([]ui.ReadRe
 	return out, nil
 }
 
-// Settings returns what the admin screen edits.
+// Settings returns what the admin screen edits: the configuration file's
+// fields, or the demo's for this run.
 func (b *uiBackend) Settings(context.Context) (ui.Settings, error) {
+	if b.c.conf != nil {
+		return b.c.conf.settings(), nil
+	}
 	b.setMu.Lock()
 	defer b.setMu.Unlock()
 	return b.settings, nil
 }
 
-// SaveSettings keeps the settings for this run and audits the change.
-// They are not written back to the configuration file yet.
-func (b *uiBackend) SaveSettings(ctx context.Context, s ui.Settings) error {
+// SaveSettings writes the settings into the configuration file the car was
+// started from (the demo has none: they last for this run), applies the
+// retention at once and audits the change. Cameras, GPS and back office
+// are opened at start, so they change at the next start.
+func (b *uiBackend) SaveSettings(ctx context.Context, s ui.Settings) (string, error) {
 	if err := s.Validate(); err != nil {
-		return err
+		return "", err
+	}
+	msg := "Saved for this run: the demo has no configuration file."
+	if b.c.conf != nil {
+		if err := b.c.conf.save(s); err != nil {
+			return "", err
+		}
+		msg = fmt.Sprintf("Saved to %s. Retention applies now; cameras, GPS and back office at the next start.", b.c.conf.path)
 	}
 	b.setMu.Lock()
 	b.settings = s
 	b.setMu.Unlock()
-	b.c.retention = time.Duration(s.RetentionDays) * 24 * time.Hour
-	b.audit(ctx, "admin", "settings", fmt.Sprintf("back office %s, retention %d days", s.BackOffice, s.RetentionDays))
-	return nil
+	b.c.retention.Store(int64(time.Duration(s.RetentionDays) * 24 * time.Hour))
+	b.audit(ctx, "admin", "settings", fmt.Sprintf("cameras %q, gps %q, back office %q, retention %d days",
+		strings.Split(strings.TrimSpace(s.Cameras), "\n"), s.GPS, s.BackOffice, s.RetentionDays))
+	return msg, nil
 }
 
 // ImportHotlist imports a CSV file as one list, replacing it atomically,

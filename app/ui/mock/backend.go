@@ -28,7 +28,7 @@ type Backend struct {
 	ShiftReadsFn          func(ctx context.Context, q ui.ReadQuery) ([]ui.ReadRecord, error)
 	AuthenticateAdminFn   func(ctx context.Context, pin string) error
 	SettingsFn            func(ctx context.Context) (ui.Settings, error)
-	SaveSettingsFn        func(ctx context.Context, s ui.Settings) error
+	SaveSettingsFn        func(ctx context.Context, s ui.Settings) (string, error)
 	ImportHotlistFn       func(ctx context.Context, path, list string, progress func(done, total int)) (int, error)
 	TileFn                func(z, x, y int) ([]byte, error)
 	AtFn                  func(t time.Time) app.Position
@@ -139,11 +139,11 @@ func (b *Backend) Settings(ctx context.Context) (ui.Settings, error) {
 }
 
 // SaveSettings calls SaveSettingsFn.
-func (b *Backend) SaveSettings(ctx context.Context, s ui.Settings) error {
+func (b *Backend) SaveSettings(ctx context.Context, s ui.Settings) (string, error) {
 	if b.SaveSettingsFn != nil {
 		return b.SaveSettingsFn(ctx, s)
 	}
-	return nil
+	return "Saved.", nil
 }
 
 // ImportHotlist calls ImportHotlistFn.
