@@ -119,7 +119,7 @@ type config struct {
 		Models string `toml:"models"`
 	} `toml:"car"`
 	Cameras []cameraConfig `toml:"cameras"`
-	GPS struct {
+	GPS     struct {
 		Source     string   `toml:"source"`
 		Baud       int      `toml:"baud"`
 		ClockBound duration `toml:"clock_bound"`
@@ -400,7 +400,7 @@ type car struct {
 
 	retention atomic.Int64 // how long acknowledged reads stay, in ns; 0: for ever
 	conf      *configFile  // the file the car was started from; nil: the demo
-	link      string // sync detail when there is no uplink
+	link      string       // sync detail when there is no uplink
 	camMu     sync.Mutex
 	cams      map[*vision.Pipeline]*camStat // the camera probe's memory
 	closers   []func() error
