@@ -22,6 +22,11 @@ type Pipeline struct {
 	Tracker *Tracker
 	// Logger receives processing errors (default slog.Default()).
 	Logger *slog.Logger
+	// Observe, when set, is called with each sighting just before it is
+	// delivered and the time the frame that decided it left the camera
+	// (zero for passes closed at the end): for end-to-end latency figures
+	// (anpr bench-ui). It must not block.
+	Observe func(s app.Sighting, captured time.Time)
 
 	out    chan app.Sighting
 	stop   context.CancelFunc // stops capture; the rest drains
@@ -141,6 +146,9 @@ func percentile(l []time.Duration, pct float64) time.Duration {
 func (p *Pipeline) run(ctx context.Context) {
 	deliver := func(ss []app.Sighting, wall time.Time) bool {
 		for _, s := range ss {
+			if p.Observe != nil {
+				p.Observe(s, wall)
+			}
 			select {
 			case p.out <- s:
 			case <-ctx.Done():

@@ -79,6 +79,9 @@ type Source struct {
 	Speed    float64
 	// MaxFrames ends a file after this many frames (0: the whole file).
 	MaxFrames int64
+	// Loops plays a file this many times end to end, frame times running
+	// on (0 or 1: once); for benchmarks that need a longer drive.
+	Loops int
 	// Epoch is the capture time of a file's first frame: Frame.Time =
 	// Epoch + the frame's position in the file, so a replay with a fixed
 	// Epoch stamps every frame the same each time. Default: Now() at Start
@@ -269,7 +272,7 @@ func (s *Source) openLive() (*gocv.VideoCapture, error) {
 func (s *Source) runFile(ctx context.Context) error {
 	vc := s.first
 	s.first = nil
-	defer vc.Close()
+	defer func() { vc.Close() }() // the last one opened (Loops)
 	fps := vc.Get(gocv.VideoCaptureFPS)
 	if fps <= 0 || math.IsNaN(fps) {
 		fps = 25
@@ -281,6 +284,7 @@ func (s *Source) runFile(ctx context.Context) error {
 	}
 	start := time.Now()
 	var seq int64
+	played := 1
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -294,7 +298,16 @@ func (s *Source) runFile(ctx context.Context) error {
 			if seq == 0 {
 				return fmt.Errorf("read video file %s: no decodable frame: %w", s.URI, ErrUnreadableVideo)
 			}
-			return nil
+			if played >= s.Loops {
+				return nil
+			}
+			played++
+			vc.Close()
+			var err error
+			if vc, err = openFile(s.URI); err != nil {
+				return err
+			}
+			continue
 		}
 		// POS_MSEC is the position after the read in some backends and of
 		// the frame read in others; the frame index times the period is

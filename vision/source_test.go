@@ -84,6 +84,30 @@ func TestSourceLosslessReplayIsDeterministic(t *testing.T) {
 	}
 }
 
+func TestSourceLoops(t *testing.T) {
+	checkMats(t)
+	path := writeVideo(t, t.TempDir(), 5, 160, 120, 10)
+	epoch := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	src := NewSource(path, "front")
+	src.Lossless, src.Loops, src.Epoch = true, 3, epoch
+	if err := src.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Stop()
+	var n int64
+	for f := range src.Frames() {
+		want := epoch.Add(time.Duration(n) * 100 * time.Millisecond)
+		if f.Seq != n || !f.Time.Equal(want) || level(f.Mat) != int(n%5) {
+			t.Errorf("frame %d: seq %d time %v level %d; want time %v level %d", n, f.Seq, f.Time, level(f.Mat), want, n%5)
+		}
+		n++
+		f.Close()
+	}
+	if n != 15 || src.Err() != nil {
+		t.Errorf("got %d frames (want 15), err %v", n, src.Err())
+	}
+}
+
 func TestSourceUnreadableVideo(t *testing.T) {
 	checkMats(t)
 	dir := t.TempDir()

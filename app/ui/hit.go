@@ -177,6 +177,10 @@ func (h *hitScreen) render() {
 		return
 	}
 	if hit.Read.ID != h.current {
+		if f := h.u.OnHitShown; f != nil {
+			fresh := h.current == "" || !h.object.Visible()
+			defer f(hit, fresh)
+		}
 		h.current = hit.Read.ID
 		h.reason.Clear()
 		h.setError(nil)

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -273,5 +274,29 @@ func TestHitBeforeLogOn(t *testing.T) {
 	test.Tap(button(t, u.Object(ui.ScreenHit), "Confirmed"))
 	if len(c.decisions) != 1 || c.decisions[0].Officer != "1234" {
 		t.Fatalf("decisions = %+v", c.decisions)
+	}
+}
+
+// TestOnHitShown: the hook fires once for each hit that comes to the head
+// of the hit screen, saying whether another hit was up just before.
+func TestOnHitShown(t *testing.T) {
+	var c calls
+	u, vm := newUI(t, newBackend(&c), true)
+	type call struct {
+		id    string
+		fresh bool
+	}
+	var got []call
+	u.OnHitShown = func(h ui.HitItem, fresh bool) { got = append(got, call{h.Read.ID, fresh}) }
+	vm.Apply(exactHit(t, "r2", "AB12CDE", 2))
+	vm.Apply(exactHit(t, "r1", "BC12DEF", 1)) // more urgent: to the head
+	vm.Apply(exactHit(t, "r3", "CD12EFG", 3)) // less urgent: waits
+	test.Tap(button(t, u.Object(ui.ScreenHit), "Not stopped"))
+	test.Tap(button(t, u.Object(ui.ScreenHit), "Not stopped"))
+	test.Tap(button(t, u.Object(ui.ScreenHit), "Not stopped"))
+	vm.Apply(exactHit(t, "r4", "DE12FGH", 2))
+	want := []call{{"r2", true}, {"r1", false}, {"r2", false}, {"r3", false}, {"r4", true}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("OnHitShown calls %v, want %v", got, want)
 	}
 }

@@ -68,6 +68,13 @@ type uiOptions struct {
 	// FullScreen fills the tablet's screen (the car); off, a 1280×800
 	// window (a desk).
 	FullScreen bool
+
+	// For anpr bench-ui: a probe timing hits to the display, closing the
+	// window once the cameras have ended and every hit is answered, and
+	// extra camera taps for a simulated camera.
+	probe        *hitProbe
+	exitWhenDone bool
+	taps         []*frameTap
 }
 
 // runUI opens the touchscreen window on c, starts the car and runs until
@@ -91,8 +98,23 @@ func runUI(ctx context.Context, m *Main, c *car, opt uiOptions) error {
 	uiCtx, stopUI := context.WithCancel(ctx)
 	defer stopUI()
 	u.Start(uiCtx)
+	if opt.probe != nil {
+		if err := opt.probe.attach(uiCtx, u, vm); err != nil {
+			return err
+		}
+	}
 	done := make(chan error, 1)
-	go func() { done <- c.wait() }()
+	go func() {
+		err := c.wait()
+		done <- err
+		if opt.exitWhenDone {
+			for i := 0; i < 100 && opt.probe != nil && !opt.probe.idle(); i++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+			time.Sleep(time.Second) // the last answer reaches the display
+			fyne.Do(a.Quit)
+		}
+	}()
 	go func() {
 		<-uiCtx.Done() // Ctrl-C: close the window too
 		fyne.Do(a.Quit)
@@ -159,6 +181,10 @@ func newUIBackend(c *car, opt uiOptions) (*uiBackend, error) {
 	for _, p := range c.Pipelines {
 		t := &frameTap{FrameReader: p.Reader, camera: p.Source.Camera, every: 100 * time.Millisecond, seq: &b.seq}
 		p.Reader = t
+		b.taps = append(b.taps, t)
+	}
+	for _, t := range opt.taps {
+		t.seq = &b.seq
 		b.taps = append(b.taps, t)
 	}
 	return b, nil
