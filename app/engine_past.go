@@ -106,12 +106,13 @@ func (e *Engine) raisePast(r Read, stored Hit, fresh []Match) {
 	e.publish(Event{Type: EventPastHit, Read: &rr, Hit: &h, Alert: a})
 }
 
-// matchKey identifies the entry a match is on.
+// matchKey identifies the entry a match is on by what it says — list, VRM,
+// category, priority — not by its id, which a store may change when it
+// rewrites a list: a list downloaded again unchanged raises nothing twice,
+// an entry whose category or priority changed is news.
 func matchKey(m Match) string {
-	if m.Entry.ID != 0 {
-		return fmt.Sprint(m.Entry.ID)
-	}
-	return m.Entry.List + "\x00" + m.Entry.VRM
+	e := m.Entry
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d", e.List, e.VRM, e.Category, e.Priority)
 }
 
 // newMatches returns the matches of ms on entries that old has no match on.

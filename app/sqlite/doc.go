@@ -28,20 +28,20 @@
 // writes from this process wait for it (so never call another write method
 // from the goroutine that holds an open Import), writes from another process
 // wait up to the busy timeout. It takes the connection before BEGIN and
-// gives it back only after putting back the settings it changes for its
-// transaction (foreign keys off, statement journal in memory, a larger page
-// cache), and it writes its entries in VRM-sorted runs on a goroutine of its
-// own while the caller adds the next run. The checkpointer copies the WAL
+// gives it back only after putting back the setting it changes for its
+// transaction (foreign keys off). The checkpointer copies the WAL
 // back into the database file off the commit path; DB.Close stops it.
 //
 // # Hot lists
 //
-// Entries are rows of the hotlist table, one per (list, VRM). Besides, every
-// transaction that changes a list rewrites that list's packed (id, VRM) pairs
-// in hotlist_keys, so that HotlistKeys, which the matching index loads from
-// at start, reads about 150 blobs for ten million entries instead of
-// stepping through ten million rows. Every change bumps the hot-list
-// generation in the same transaction.
+// Entries are packed 64 to a row of hotlist_chunks (chunks.go): an import
+// appends a row per 64 entries, not a row and an index entry per entry. One
+// entry per (list, VRM) is live: of two, the one written last wins and the
+// other stays in its chunk marked dead. Besides, every transaction that
+// changes a list rewrites that list's packed (id, VRM) pairs in
+// hotlist_keys, so that HotlistKeys, which the matching index loads from at
+// start, reads about 150 blobs for ten million entries. Every change bumps
+// the hot-list generation in the same transaction.
 //
 // # Reads and the outbox
 //

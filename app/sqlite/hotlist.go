@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -10,52 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ukanpr/anpr/app"
 )
-
-// hotlistCols are the columns an entry is written with, in the order
-// entryArgs produces them.
-const hotlistCols = "list_id, vrm, pattern, priority, covert, expires, added, detail"
-
-// sqlEntryUpsert writes one entry: one per (list, VRM), the newest wins and
-// keeps its id.
-const sqlEntryUpsert = "INSERT INTO hotlist (" + hotlistCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + hotlistUpsert
-
-// importBatchRows is how many entries an import writes per statement. Each
-// statement costs SQLite a fixed amount (cursors opened and closed, the
-// table's last rowid found again, the pages it changes copied to the
-// statement journal) that a few rows per statement share; but
-// modernc.org/sqlite matches each positional argument by a linear search, so
-// the binding cost grows with the square of the statement's parameters.
-const importBatchRows = 8
-
-// importRowParams are the parameters of one row of sqlImportBatch: VRM,
-// flags (see importFlags), expires, added, detail.
-const importRowParams = 5
-
-// sqlImportBatch writes rows entries into the list with id listID. The list
-// id is part of the text and pattern, covert and priority travel packed in
-// one integer: the fewer parameters a row binds, the cheaper it is.
-func sqlImportBatch(listID int64, rows int) string {
-	return "INSERT INTO hotlist (" + hotlistCols + ") SELECT " + strconv.FormatInt(listID, 10) +
-		", column1, column2 & 1, column2 >> 2, (column2 >> 1) & 1, column3, column4, column5 FROM (VALUES (?, ?, ?, ?, ?)" +
-		strings.Repeat(", (?, ?, ?, ?, ?)", rows-1) + ") WHERE true" + hotlistUpsert
-}
-
-// importFlags packs what sqlImportBatch unpacks.
-func importFlags(p *pendingEntry) int64 {
-	return int64(boolInt(p.pattern)) | int64(boolInt(p.covert))<<1 | int64(p.priority)<<2
-}
-
-const hotlistUpsert = ` ON CONFLICT (list_id, vrm) DO UPDATE SET
-	pattern = excluded.pattern, priority = excluded.priority, covert = excluded.covert,
-	expires = excluded.expires, added = excluded.added, detail = excluded.detail`
 
 // HotlistGeneration returns a number that changes whenever any list changes.
 func (db *DB) HotlistGeneration(ctx context.Context) (int64, error) {
@@ -65,29 +23,6 @@ func (db *DB) HotlistGeneration(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("hot-list generation: %w", err)
 	}
 	return g, nil
-}
-
-const entrySelect = `SELECT h.id, l.name, h.vrm, h.priority, h.covert, h.expires, h.added, h.detail
-	FROM hotlist h JOIN lists l ON l.id = h.list_id`
-
-func scanEntry(sc interface{ Scan(...any) error }) (app.HotlistEntry, error) {
-	var (
-		e       app.HotlistEntry
-		expires sql.NullInt64
-		covert  int
-		added   int64
-		detail  []byte
-	)
-	if err := sc.Scan(&e.ID, &e.List, &e.VRM, &e.Priority, &covert, &expires, &added, &detail); err != nil {
-		return e, err
-	}
-	if err := parseDetail(detail, &e); err != nil {
-		return e, fmt.Errorf("entry %d: %w", e.ID, err)
-	}
-	e.Expires = fromNullMS(expires)
-	e.Covert = covert != 0
-	e.Added = fromMS(added)
-	return e, nil
 }
 
 // appendDetail packs the entry fields that no query filters on: each string
@@ -133,45 +68,6 @@ func parseDetail(b []byte, e *app.HotlistEntry) error {
 	return nil
 }
 
-// HotlistEntries returns the entries with the given ids, in the order of ids.
-// Ids that no longer exist are left out.
-func (db *DB) HotlistEntries(ctx context.Context, ids []int64) ([]app.HotlistEntry, error) {
-	byID := make(map[int64]app.HotlistEntry, len(ids))
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		q := entrySelect + " WHERE h.id IN (?" + strings.Repeat(",?", len(part)-1) + ")"
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		rows, err := db.r.QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, fmt.Errorf("hot-list entries: %w", err)
-		}
-		for rows.Next() {
-			e, err := scanEntry(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("hot-list entries: %w", err)
-			}
-			byID[e.ID] = e
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("hot-list entries: %w", err)
-		}
-	}
-	out := make([]app.HotlistEntry, 0, len(byID))
-	for _, id := range ids {
-		if e, ok := byID[id]; ok {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
 // validEntry checks what the store needs of an entry; the CSV importer
 // checks the rest (formats, dates) with line numbers.
 func validEntry(e app.HotlistEntry) error {
@@ -184,13 +80,6 @@ func validEntry(e app.HotlistEntry) error {
 		return fmt.Errorf("entry %s priority %d is not 1 to 9", e.VRM, e.Priority)
 	}
 	return nil
-}
-
-// entryArgs appends the values of hotlistCols for e.
-// The packed detail is appended to buf, and is the last value.
-func entryArgs(args []any, listID int64, e app.HotlistEntry, buf []byte) []any {
-	return append(args, listID, e.VRM, int64(boolInt(e.IsPattern())), int64(e.Priority),
-		int64(boolInt(e.Covert)), msOrNull(e.Expires), ms(e.Added), appendDetail(buf, e))
 }
 
 // ensureList returns the id of the named list, creating it, and marks it
@@ -220,59 +109,18 @@ type Import struct {
 	// Actor is recorded in the audit event Commit writes; "admin" when empty.
 	Actor string
 
-	db     *DB
-	ctx    context.Context
-	conn   *sql.Conn // the writer's, held from before BEGIN
-	tx     *wtx
-	insert *sql.Stmt
-	// insertBatch writes importBatchRows entries at a time.
-	insertBatch *sql.Stmt
-	list        string
-	listID      int64
-	replace     bool
-	started     time.Time
-	removed     int
-	added       int
-	args        []any
-	done        bool
-
-	// Entries wait in cur, up to importRunRows of them, and are written in
-	// VRM order (see write) by a goroutine of their own while the next run
-	// fills; spare is the buffer that goroutine gives back.
-	cur, spare importRun
-	inflight   chan flushed // the run being written, if any
-	err        error        // a failed write: the import can only roll back
-}
-
-// importRun is a run of entries added but not yet written.
-type importRun struct {
-	pending []pendingEntry
-	detail  []byte // the pending entries' packed details, back to back
-}
-
-type flushed struct {
-	run importRun
-	err error
-}
-
-// importRunRows bounds how many entries an import holds before writing them
-// (about 100 bytes each). Written sorted by VRM, a run's inserts into the
-// (list, VRM) index land next to each other instead of all over it; a new
-// list (the highest list id) written in one run appends to the index's last
-// page, which SQLite does without searching from the root. A write error
-// shows at the Add that fills a run or at Commit, not at the entry's Add.
-const importRunRows = 1 << 16
-
-// pendingEntry is an entry added but not yet written.
-type pendingEntry struct {
-	vrm             string
-	seq             uint32 // order of Add: of two entries for one VRM the later wins
-	detailOff       uint32
-	detailEnd       uint32
-	priority        uint8
-	pattern, covert bool
-	hasExpiry       bool
-	expires, added  int64
+	db      *DB
+	ctx     context.Context
+	conn    *sql.Conn // the writer's, held from before BEGIN
+	tx      *wtx
+	w       *listWriter
+	list    string
+	replace bool
+	started time.Time
+	removed int
+	detail  []byte // reused for each entry's packed detail
+	err     error  // a failed write: the import can only roll back
+	done    bool
 }
 
 // ImportResult says what an import did.
@@ -286,28 +134,24 @@ type ImportResult struct {
 
 // BeginImport starts an import into list. With replace the list ends up with
 // exactly the entries added; without, each entry is inserted or updated by
-// (list, VRM) and the list's other entries stay.
+// (list, VRM) and the list's other entries stay. Of two entries for one VRM
+// the one added last wins.
 func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Import, error) {
 	if list == "" {
 		return nil, errors.New("begin hot-list import: no list name")
 	}
 	// The import holds the writer's connection from before BEGIN until its
-	// settings are back, so that no other write runs with them.
+	// settings are back, so that no other write runs with them. Foreign
+	// keys are off: the import's one list id comes from the lists row it
+	// has just written. It cannot change inside a transaction;
+	// restoreWriter puts it back.
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
-	// A multi-row statement keeps a statement journal, and SQLite decides
-	// at BEGIN whether it lives in memory or spills to a temporary file
-	// (one write system call per page). Foreign keys are off: checking
-	// each row's list costs, and the import's one list id comes from the
-	// lists row it has just written. Neither can change inside a
-	// transaction; restoreWriter puts both back.
-	for _, q := range []string{"PRAGMA temp_store = MEMORY", "PRAGMA foreign_keys = OFF"} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			db.restoreWriter(conn)
-			return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
-		}
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		db.restoreWriter(conn)
+		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -315,43 +159,19 @@ func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Impo
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
 	imp := &Import{db: db, ctx: ctx, conn: conn, tx: &wtx{Tx: tx, db: db}, list: list, replace: replace, started: db.Now()}
-	if err := imp.begin(); err != nil {
-		imp.release()
+	listID, err := ensureList(ctx, imp.tx, list, imp.started)
+	if err == nil {
+		imp.w, imp.removed, err = newListWriter(ctx, tx, listID, replace)
+	}
+	if err != nil {
+		imp.tx.Rollback()
+		db.restoreWriter(conn)
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
+	if !replace {
+		imp.removed = 0 // a merge removes nothing; replaced entries count as added
+	}
 	return imp, nil
-}
-
-func (imp *Import) begin() error {
-	// A list's (list, VRM) index takes random inserts: it has to stay in the
-	// cache, or every insert reads a page back from disk.
-	if _, err := imp.tx.ExecContext(imp.ctx, "PRAGMA cache_size = "+strconv.Itoa(importCacheKiB)); err != nil {
-		return err
-	}
-	var err error
-	imp.listID, err = ensureList(imp.ctx, imp.tx, imp.list, imp.started)
-	if err != nil {
-		return err
-	}
-	if imp.replace {
-		// Readers keep their snapshot of the old list until Commit.
-		res, err := imp.tx.ExecContext(imp.ctx, "DELETE FROM hotlist WHERE list_id = ?", imp.listID)
-		if err != nil {
-			return fmt.Errorf("remove old entries: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		imp.removed = int(n)
-	}
-	imp.insert, err = imp.tx.PrepareContext(imp.ctx, sqlImportBatch(imp.listID, 1))
-	if err != nil {
-		return err
-	}
-	imp.insertBatch, err = imp.tx.PrepareContext(imp.ctx, sqlImportBatch(imp.listID, importBatchRows))
-	if err != nil {
-		return err
-	}
-	imp.args = make([]any, 0, importRowParams*importBatchRows)
-	return nil
 }
 
 // Add writes one entry. Its List is ignored (the import's list is used); a
@@ -360,111 +180,43 @@ func (imp *Import) Add(e app.HotlistEntry) error {
 	if imp.done {
 		return fmt.Errorf("hot-list import %s: add after commit or rollback", imp.list)
 	}
+	if imp.err != nil {
+		return imp.err
+	}
 	if err := validEntry(e); err != nil {
 		return fmt.Errorf("hot-list import %s: %w", imp.list, err)
 	}
 	if e.Added.IsZero() {
 		e.Added = imp.started
 	}
-	r := &imp.cur
-	off := len(r.detail)
-	r.detail = appendDetail(r.detail, e)
-	if len(r.detail) > math.MaxUint32 {
-		r.detail = r.detail[:off]
-		if err := imp.startWrite(); err != nil {
-			return err
-		}
-		off = 0
-		r.detail = appendDetail(r.detail, e)
+	imp.detail = appendDetail(imp.detail[:0], e)
+	if err := imp.w.add(entryFlags(e), byte(e.Priority), e.VRM, msOrZero(e.Expires), ms(e.Added), imp.detail); err != nil {
+		imp.err = fmt.Errorf("hot-list import %s: %w", imp.list, err)
+		return imp.err
 	}
-	p := pendingEntry{
-		vrm: e.VRM, seq: uint32(len(r.pending)), detailOff: uint32(off), detailEnd: uint32(len(r.detail)),
-		priority: uint8(e.Priority), pattern: e.IsPattern(), covert: e.Covert, added: ms(e.Added),
+	return nil
+}
+
+// entryFlags are the packed flags of a new entry.
+func entryFlags(e app.HotlistEntry) byte {
+	var f byte
+	if e.IsPattern() {
+		f |= flagPattern
+	}
+	if e.Covert {
+		f |= flagCovert
 	}
 	if !e.Expires.IsZero() {
-		p.hasExpiry, p.expires = true, ms(e.Expires)
+		f |= flagExpires
 	}
-	r.pending = append(r.pending, p)
-	imp.added++
-	if len(r.pending) >= importRunRows {
-		return imp.startWrite()
-	}
-	return nil
+	return f
 }
 
-// startWrite hands the current run to a goroutine that writes it, once the
-// run before it is written, and starts a new one. The transaction is used by
-// one goroutine at a time: the writing one, or the caller at Commit or
-// Rollback after wait.
-func (imp *Import) startWrite() error {
-	// Sorted here, while the run before is still being written: the
-	// writing goroutine is the import's bottleneck.
-	imp.cur.sort()
-	if err := imp.wait(); err != nil {
-		return err
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
 	}
-	r := imp.cur
-	imp.cur, imp.spare = imp.spare, importRun{}
-	ch := make(chan flushed, 1)
-	imp.inflight = ch
-	go func() {
-		err := imp.write(&r)
-		ch <- flushed{r, err}
-	}()
-	return nil
-}
-
-// wait waits for the run being written, if any, and returns the first write
-// error of the import.
-func (imp *Import) wait() error {
-	if imp.inflight != nil {
-		f := <-imp.inflight
-		imp.inflight, imp.spare = nil, f.run
-		if imp.err == nil {
-			imp.err = f.err
-		}
-	}
-	return imp.err
-}
-
-// sort puts a run's entries in the order write writes them.
-func (r *importRun) sort() {
-	slices.SortFunc(r.pending, func(a, b pendingEntry) int {
-		if c := strings.Compare(a.vrm, b.vrm); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-}
-
-// write writes a sorted run's entries in VRM order, the entries for one VRM in
-// the order they were added, so that the upsert leaves the last one (with the
-// first one's id, as if written one by one). Runs are written in the order
-// they were added.
-func (imp *Import) write(r *importRun) error {
-	for i := 0; i < len(r.pending); {
-		stmt, n := imp.insert, 1
-		if len(r.pending)-i >= importBatchRows {
-			stmt, n = imp.insertBatch, importBatchRows
-		}
-		imp.args = imp.args[:0]
-		for j := i; j < i+n; j++ {
-			p := &r.pending[j]
-			var expires any
-			if p.hasExpiry {
-				expires = p.expires
-			}
-			imp.args = append(imp.args, p.vrm, importFlags(p), expires, p.added, r.detail[p.detailOff:p.detailEnd])
-		}
-		// The driver copies what it binds.
-		if _, err := stmt.ExecContext(imp.ctx, imp.args...); err != nil {
-			return fmt.Errorf("hot-list import %s: write entries %s to %s: %w", imp.list, r.pending[i].vrm, r.pending[i+n-1].vrm, err)
-		}
-		i += n
-	}
-	clear(r.pending) // let go of the VRM strings
-	r.pending, r.detail = r.pending[:0], r.detail[:0]
-	return nil
+	return ms(t)
 }
 
 // Commit makes the import visible to readers at once, bumps the hot-list
@@ -475,6 +227,9 @@ func (imp *Import) Commit() (ImportResult, error) {
 	}
 	imp.done = true
 	defer imp.release()
+	if imp.err != nil {
+		return ImportResult{}, imp.err
+	}
 	res, err := imp.commit()
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("commit hot-list import %s: %w", imp.list, err)
@@ -485,29 +240,18 @@ func (imp *Import) Commit() (ImportResult, error) {
 	return res, nil
 }
 
-// release ends the transaction if Commit did not, frees the pending entries
-// and puts the writer's settings back (which SQLite only takes outside a
-// transaction).
+// release ends the transaction if Commit did not and puts the writer's
+// settings back (which SQLite only takes outside a transaction).
 func (imp *Import) release() {
-	imp.wait()
 	imp.tx.Rollback()
-	imp.cur, imp.spare = importRun{}, importRun{}
+	imp.w = nil
 	imp.db.restoreWriter(imp.conn)
 }
 
 func (imp *Import) commit() (ImportResult, error) {
-	if err := imp.wait(); err != nil {
-		return ImportResult{}, err
-	}
-	imp.cur.sort()
-	if err := imp.write(&imp.cur); err != nil {
-		return ImportResult{}, err
-	}
-	imp.insert.Close()
-	imp.insertBatch.Close()
-	res := ImportResult{List: imp.list, Added: imp.added, Removed: imp.removed}
+	res := ImportResult{List: imp.list, Added: imp.w.added, Removed: imp.removed}
 	var err error
-	if res.Entries, err = rebuildKeys(imp.ctx, imp.tx, imp.listID); err != nil {
+	if res.Entries, err = imp.w.finish(); err != nil {
 		return res, err
 	}
 	if res.Generation, err = bumpGeneration(imp.ctx, imp.tx); err != nil {
@@ -529,7 +273,6 @@ func (imp *Import) Rollback() error {
 		return nil
 	}
 	imp.done = true
-	imp.wait()
 	err := imp.tx.Rollback()
 	imp.release()
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {
@@ -538,13 +281,11 @@ func (imp *Import) Rollback() error {
 	return nil
 }
 
-// restoreWriter gives back the writer's import-sized page cache, puts back
-// the settings an import changes (temp_store, foreign_keys) and returns the
-// connection to the pool. Failing to shrink the cache costs memory until the
-// next import, so it is logged, not an error of the import; a connection
-// whose settings could not be put back is closed rather than reused.
+// restoreWriter puts back the setting an import changes (foreign_keys) and
+// returns the connection to the pool; a connection whose setting could not
+// be put back is closed rather than reused.
 func (db *DB) restoreWriter(conn *sql.Conn) {
-	for _, q := range []string{"PRAGMA cache_size = " + strconv.Itoa(cacheKiB), "PRAGMA temp_store = DEFAULT", "PRAGMA foreign_keys = ON"} {
+	for _, q := range []string{"PRAGMA foreign_keys = ON"} {
 		if _, err := conn.ExecContext(context.Background(), q); err != nil {
 			slog.Warn("sqlite: restore writer settings after import", "file", db.path, "sql", q, "err", err)
 			// The pool closes a connection that reports itself bad; the
@@ -567,46 +308,55 @@ type ListStats struct {
 	Updated    time.Time   // last import or change
 }
 
-// HotlistStats summarises every list at now, ordered by list name.
+// HotlistStats summarises every list at now, ordered by list name: one
+// pass over the packed entries.
 func (db *DB) HotlistStats(ctx context.Context, now time.Time) ([]ListStats, error) {
-	// One sequential pass over the table, grouped in a sorter: going list by
-	// list through the (list, VRM) index would fetch every row at random.
-	rows, err := db.r.QueryContext(ctx, `SELECT l.name, l.updated, h.priority, coalesce(h.n, 0),
-		coalesce(h.patterns, 0), coalesce(h.covert, 0), coalesce(h.expired, 0)
-		FROM lists l LEFT JOIN (
-			SELECT list_id, priority, count(*) AS n, sum(pattern) AS patterns, sum(covert) AS covert,
-				sum(expires IS NOT NULL AND expires <= ?) AS expired
-			FROM hotlist NOT INDEXED GROUP BY list_id, priority
-		) h ON h.list_id = l.id
-		ORDER BY l.name, h.priority`, ms(now))
+	rows, err := db.r.QueryContext(ctx, "SELECT id, name, updated FROM lists ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("hot-list stats: %w", err)
 	}
-	defer rows.Close()
 	var out []ListStats
+	byID := map[int64]int{}
 	for rows.Next() {
 		var (
-			name                              string
-			updated                           int64
-			prio                              sql.NullInt64
-			n, patterns, covert, expiredCount int
+			id      int64
+			s       ListStats
+			updated int64
 		)
-		if err := rows.Scan(&name, &updated, &prio, &n, &patterns, &covert, &expiredCount); err != nil {
+		if err := rows.Scan(&id, &s.List, &updated); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("hot-list stats: %w", err)
 		}
-		if len(out) == 0 || out[len(out)-1].List != name {
-			out = append(out, ListStats{List: name, Updated: fromMS(updated), ByPriority: map[int]int{}})
-		}
-		s := &out[len(out)-1]
-		if prio.Valid {
-			s.ByPriority[int(prio.Int64)] += n
-		}
-		s.Entries += n
-		s.Patterns += patterns
-		s.Covert += covert
-		s.Expired += expiredCount
+		s.Updated, s.ByPriority = fromMS(updated), map[int]int{}
+		byID[id] = len(out)
+		out = append(out, s)
 	}
-	if err := rows.Err(); err != nil {
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("hot-list stats: %w", err)
+	}
+	at := ms(now)
+	err = db.scanChunks(ctx, func(listID, _ int64, e *chunkEntry) error {
+		i, ok := byID[listID]
+		if !ok {
+			return nil // a list created since the first query
+		}
+		s := &out[i]
+		s.Entries++
+		s.ByPriority[int(e.priority)]++
+		if e.flags&flagPattern != 0 {
+			s.Patterns++
+		}
+		if e.flags&flagCovert != 0 {
+			s.Covert++
+		}
+		if e.flags&flagExpires != 0 && e.expires <= at {
+			s.Expired++
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("hot-list stats: %w", err)
 	}
 	return out, nil
@@ -669,13 +419,17 @@ func addWanted(ctx context.Context, tx *wtx, e app.HotlistEntry, now time.Time) 
 	if err != nil {
 		return e, err
 	}
-	args := entryArgs(nil, listID, e, nil)
-	if err := tx.QueryRowContext(ctx, sqlEntryUpsert+" RETURNING id", args...).Scan(&e.ID); err != nil {
-		return e, fmt.Errorf("write entry: %w", err)
-	}
-	if _, err := rebuildKeys(ctx, tx, listID); err != nil {
+	w, _, err := newListWriter(ctx, tx.Tx, listID, false)
+	if err != nil {
 		return e, err
 	}
+	if err := w.add(entryFlags(e), byte(e.Priority), e.VRM, msOrZero(e.Expires), ms(e.Added), appendDetail(nil, e)); err != nil {
+		return e, err
+	}
+	if _, err := w.finish(); err != nil {
+		return e, err
+	}
+	e.ID = w.lastID
 	payload, err := json.Marshal(e)
 	if err != nil {
 		return e, err
@@ -719,13 +473,14 @@ func (db *DB) deleteList(ctx context.Context, tx *wtx, list string) error {
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, "DELETE FROM hotlist WHERE list_id = ?", id)
-	if err != nil {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0) FROM hotlist_keys WHERE list_id = ?", id).Scan(&n); err != nil {
 		return err
 	}
-	n, _ := res.RowsAffected()
-	if _, err := tx.ExecContext(ctx, "DELETE FROM lists WHERE id = ?", id); err != nil {
-		return err
+	for _, q := range []string{"DELETE FROM hotlist_chunks WHERE list_id = ?", "DELETE FROM hotlist_keys WHERE list_id = ?", "DELETE FROM lists WHERE id = ?"} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
 	}
 	if _, err := bumpGeneration(ctx, tx); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,7 +116,8 @@ func TestImportRoundTrip(t *testing.T) {
 		t.Errorf("HotlistEntries(%v) = %+v, %v", ids, es, err)
 	}
 
-	// Without replace: upsert by (list, VRM), same id, other entries stay.
+	// Without replace: upsert by (list, VRM), other entries stay; the
+	// updated entry has a new id and the old one is gone.
 	upd := full
 	upd.Priority, upd.Covert, upd.Markers = 4, false, nil
 	res = importList(t, db, "pnc", false, upd, app.HotlistEntry{VRM: "NEW1", Priority: 5})
@@ -123,8 +125,11 @@ func TestImportRoundTrip(t *testing.T) {
 		t.Errorf("upsert result %+v", res)
 	}
 	got2 := entries(t, db)
-	if e := got2["pnc/AB12CDE"]; e.ID != want.ID || e.Priority != 4 || e.Covert || e.Markers != nil {
-		t.Errorf("upserted entry %+v (id was %d)", e, want.ID)
+	if e := got2["pnc/AB12CDE"]; e.Priority != 4 || e.Covert || e.Markers != nil {
+		t.Errorf("upserted entry %+v", e)
+	}
+	if es, _ := db.HotlistEntries(ctx, []int64{want.ID}); len(es) != 0 {
+		t.Errorf("the replaced entry's id still fetches %+v", es)
 	}
 
 	// Same VRM in another list is another entry.
@@ -429,7 +434,7 @@ func TestDeleteList(t *testing.T) {
 }
 
 // TestHotlistKeysPacked checks the packed keys HotlistKeys reads against the
-// hotlist table after every kind of change, across several chunks.
+// packed entries after every kind of change, across several chunks.
 func TestHotlistKeysPacked(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
@@ -440,20 +445,10 @@ func TestHotlistKeysPacked(t *testing.T) {
 	defer raw.Close()
 	check := func(step string) {
 		t.Helper()
-		want := map[int64]string{}
-		rows, err := raw.Query("SELECT id, vrm FROM hotlist")
+		want, err := sqlite.ChunkKeys(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for rows.Next() {
-			var id int64
-			var vrm string
-			if err := rows.Scan(&id, &vrm); err != nil {
-				t.Fatal(err)
-			}
-			want[id] = vrm
-		}
-		rows.Close()
 		got := map[int64]string{}
 		err = db.HotlistKeys(ctx, func(id int64, vrm string) error {
 			if _, dup := got[id]; dup {
@@ -502,5 +497,18 @@ func TestHotlistKeysPacked(t *testing.T) {
 	}
 	if err := db.HotlistKeys(ctx, func(int64, string) error { return nil }); err == nil {
 		t.Error("corrupt packed keys gave no error")
+	}
+	var id int64
+	if err := raw.QueryRow("SELECT id FROM hotlist_chunks LIMIT 1").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("UPDATE hotlist_chunks SET entries = x'0001ff'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.HotlistEntries(ctx, []int64{id << 6}); err == nil || !strings.Contains(err.Error(), fmt.Sprint("chunk ", id)) {
+		t.Errorf("corrupt packed entries: %v, want an error naming chunk %d", err, id)
+	}
+	if _, err := db.HotlistStats(ctx, t0); err == nil {
+		t.Error("stats over corrupt packed entries gave no error")
 	}
 }

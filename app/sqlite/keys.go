@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // keysPerChunk is how many (id, VRM) pairs one hotlist_keys row packs: ten
@@ -18,7 +19,7 @@ const keysPerChunk = 1 << 16
 // error from fn stops the scan and is returned. The strings passed to fn
 // share memory with their chunk; keeping one keeps its chunk's bytes alive.
 //
-// It reads the packed hotlist_keys rows, not the hotlist table: stepping
+// It reads the packed hotlist_keys rows, not the packed entries: stepping
 // SQLite through ten million rows costs seconds, decoding the same pairs from
 // ~150 blobs a fraction of that.
 func (db *DB) HotlistKeys(ctx context.Context, fn func(id int64, vrm string) error) error {
@@ -53,18 +54,20 @@ var errBadKeys = errors.New("corrupt packed keys")
 // decodeKeys calls fn for each pair packed in s. It takes a string so that
 // the VRMs handed on are substrings, not one allocation each.
 func decodeKeys(s string, fn func(id int64, vrm string) error) error {
+	var id int64
 	for i := 0; i < len(s); {
-		id, n := uvarint(s[i:])
-		if n <= 0 {
+		d, n := uvarint(s[i:])
+		if n <= 0 || d > math.MaxInt64-uint64(id) {
 			return errBadKeys
 		}
+		id += int64(d)
 		i += n
 		l, n := uvarint(s[i:])
 		if n <= 0 || l > uint64(len(s)-i-n) {
 			return errBadKeys
 		}
 		i += n
-		if err := fn(int64(id), s[i:i+int(l)]); err != nil {
+		if err := fn(id, s[i:i+int(l)]); err != nil {
 			return err
 		}
 		i += int(l)
@@ -87,52 +90,72 @@ func uvarint(s string) (uint64, int) {
 	return 0, 0
 }
 
-// rebuildKeys rewrites the packed keys of one list from its rows and returns
-// how many entries the list has. Every transaction that changes a list's
-// entries calls it before committing.
-func rebuildKeys(ctx context.Context, tx *wtx, listID int64) (int, error) {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM hotlist_keys WHERE list_id = ?", listID); err != nil {
-		return 0, fmt.Errorf("pack keys: %w", err)
+// keysWriter rewrites one list's packed keys: reset, add every live entry
+// in id order, flush.
+type keysWriter struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	listID int64
+	buf    []byte
+	n      int
+	chunk  int
+	prev   int64
+}
+
+func (k *keysWriter) reset() error {
+	if _, err := k.tx.ExecContext(k.ctx, "DELETE FROM hotlist_keys WHERE list_id = ?", k.listID); err != nil {
+		return fmt.Errorf("pack keys: %w", err)
 	}
-	rows, err := tx.Tx.QueryContext(ctx, "SELECT id, vrm FROM hotlist WHERE list_id = ?", listID)
+	return nil
+}
+
+// add packs one pair: the id as a uvarint difference from the row's
+// previous id (ids only grow within a list), the VRM's length and bytes.
+func (k *keysWriter) add(id int64, vrm []byte) error {
+	if id < k.prev {
+		return fmt.Errorf("pack keys: id %d after %d", id, k.prev)
+	}
+	k.buf = binary.AppendUvarint(k.buf, uint64(id-k.prev))
+	k.buf = binary.AppendUvarint(k.buf, uint64(len(vrm)))
+	k.buf = append(k.buf, vrm...)
+	k.prev = id
+	if k.n++; k.n == keysPerChunk {
+		return k.flush()
+	}
+	return nil
+}
+
+func (k *keysWriter) flush() error {
+	if k.n == 0 {
+		return nil
+	}
+	_, err := k.tx.ExecContext(k.ctx, "INSERT INTO hotlist_keys (list_id, chunk, n, keys) VALUES (?, ?, ?, ?)", k.listID, k.chunk, k.n, k.buf)
 	if err != nil {
-		return 0, fmt.Errorf("pack keys: %w", err)
+		return fmt.Errorf("pack keys: %w", err)
+	}
+	k.buf, k.n, k.chunk, k.prev = k.buf[:0], 0, k.chunk+1, 0
+	return nil
+}
+
+// listKeys calls fn with the id and VRM of every live entry of one list,
+// in id order, inside tx.
+func listKeys(ctx context.Context, tx *sql.Tx, listID int64, fn func(id int64, vrm string) error) error {
+	rows, err := tx.QueryContext(ctx, "SELECT chunk, keys FROM hotlist_keys WHERE list_id = ? ORDER BY chunk", listID)
+	if err != nil {
+		return fmt.Errorf("hot-list keys: %w", err)
 	}
 	defer rows.Close()
-	var (
-		buf      []byte
-		n, chunk int
-		total    int
-		id       int64
-		vrm      sql.RawBytes
-	)
-	flush := func() error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO hotlist_keys (list_id, chunk, n, keys) VALUES (?, ?, ?, ?)", listID, chunk, n, buf)
-		buf, n, chunk = buf[:0], 0, chunk+1
-		return err
-	}
 	for rows.Next() {
-		if err := rows.Scan(&id, &vrm); err != nil {
-			return 0, fmt.Errorf("pack keys: %w", err)
+		var (
+			chunk int64
+			keys  string
+		)
+		if err := rows.Scan(&chunk, &keys); err != nil {
+			return fmt.Errorf("hot-list keys: %w", err)
 		}
-		// Each pair: uvarint id, uvarint length, the VRM's bytes.
-		buf = binary.AppendUvarint(buf, uint64(id))
-		buf = binary.AppendUvarint(buf, uint64(len(vrm)))
-		buf = append(buf, vrm...)
-		total++
-		if n++; n == keysPerChunk {
-			if err := flush(); err != nil {
-				return 0, fmt.Errorf("pack keys: %w", err)
-			}
+		if err := decodeKeys(keys, fn); err != nil {
+			return fmt.Errorf("hot-list keys of list %d chunk %d: %w", listID, chunk, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("pack keys: %w", err)
-	}
-	if n > 0 {
-		if err := flush(); err != nil {
-			return 0, fmt.Errorf("pack keys: %w", err)
-		}
-	}
-	return total, nil
+	return rows.Err()
 }

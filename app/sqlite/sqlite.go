@@ -35,12 +35,8 @@ const applicationID = 0x414E5052
 // transaction (an admin's import run from the command line) to finish.
 const busyTimeout = 30 * time.Second
 
-// Page cache per connection, in SQLite's negative-means-KiB form. An
-// import raises its connection's cache for the length of its transaction.
-const (
-	cacheKiB       = -32 << 10
-	importCacheKiB = -512 << 10
-)
+// Page cache per connection, in SQLite's negative-means-KiB form.
+const cacheKiB = -32 << 10
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -244,6 +240,12 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 	return fmt.Errorf("integrity check %s: %s", db.path, strings.Join(msgs, "; "))
 }
 
+// migrationHooks are the steps of a migration that SQL cannot do, run
+// after its script in the same transaction.
+var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: migrateHotlistChunks,
+}
+
 type migration struct {
 	version int
 	name    string
@@ -327,6 +329,11 @@ func migrateTx(ctx context.Context, tx *sql.Tx, ms []migration) error {
 	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if hook := migrationHooks[m.version]; hook != nil {
+			if err := hook(ctx, tx); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
 		}
 		// PRAGMA takes no parameters; the version is an int we formatted.
 		if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(m.version)); err != nil {
