@@ -24,7 +24,8 @@ for p in "${parts[@]}"; do
 	"$work/gen" -n "$count" -patterns "$pats" -seed "$seed" -now "$(date -u +%F)" >"$work/$list.csv"
 	seed=$((seed + 1))
 	echo "import $list: $count marks, $pats patterns, $(du -h "$work/$list.csv" | cut -f1)"
-	"$work/anpr" hotlist import --db "$work/car.db" --list "$list" --json "$work/$list.csv" | tail -1
+	/usr/bin/time -f "import $list: %e s wall, peak RSS %M KB" \
+		"$work/anpr" hotlist import --db "$work/car.db" --list "$list" --json "$work/$list.csv" | tail -1
 	rm "$work/$list.csv"
 done
 "$work/anpr" hotlist stats --db "$work/car.db" | tail -1
