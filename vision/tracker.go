@@ -424,6 +424,12 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, error) {
 	return s, nil
 }
 
+// maxCandidateEdits is how far (Levenshtein) a pass's other readings may be
+// from the voted text and still be offered as candidates: OCR alternatives
+// of one plate differ in a character or two, a look-alike hot-list match in
+// up to two more.
+const maxCandidateEdits = 3
+
 type voted struct {
 	text, raw  string
 	conf       float64
@@ -495,7 +501,10 @@ func voteText(votes []vote, topN int) voted {
 	out.conf = max(sum[out.text]/n, prod)
 	cands := []app.Candidate{{Text: out.text, Confidence: out.conf}}
 	for txt, s := range sum {
-		if txt != out.text {
+		// A reading far from the voted text is not another reading of
+		// this plate but a plate of another vehicle that the track
+		// picked up: it must not stand as a candidate for this read.
+		if txt != out.text && vrm.EditDistance(txt, out.text) <= maxCandidateEdits {
 			cands = append(cands, app.Candidate{Text: txt, Confidence: s / n})
 		}
 	}

@@ -3,6 +3,7 @@ package vision
 import (
 	"bytes"
 	"image"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,6 +187,27 @@ func TestVoteText(t *testing.T) {
 				t.Errorf("vote = %q (%v), want %q", got.text, got.candidates, tc.want)
 			}
 		})
+	}
+}
+
+// A reading of another vehicle's plate that the track picked up is not a
+// candidate of this read; OCR alternatives of the plate are.
+func TestVoteCandidatesStayOnThePlate(t *testing.T) {
+	votes := []vote{
+		{text: "SYW740X", raw: "SYW740X", conf: 0.9, charConf: []float64{.9, .9, .9, .9, .9, .9, .9},
+			candidates: []app.Candidate{{Text: "SYW740X", Confidence: 0.9}, {Text: "SYW74OX", Confidence: 0.05}}},
+		{text: "SYW740X", raw: "SYW740X", conf: 0.8, charConf: []float64{.8, .8, .8, .8, .8, .8, .8},
+			candidates: []app.Candidate{{Text: "SYW740X", Confidence: 0.8}, {Text: "5YW740X", Confidence: 0.1}}},
+		{text: "M49XNL", raw: "M49XNL", conf: 0.7, charConf: []float64{.7, .7, .7, .7, .7, .7},
+			candidates: []app.Candidate{{Text: "M49XNL", Confidence: 0.7}}},
+	}
+	got := voteText(votes, 5)
+	var texts []string
+	for _, c := range got.candidates {
+		texts = append(texts, c.Text)
+	}
+	if got.text != "SYW740X" || strings.Join(texts, " ") != "SYW740X 5YW740X SYW74OX" {
+		t.Errorf("vote %q, candidates %v; want SYW740X with its two alternatives and not M49XNL", got.text, texts)
 	}
 }
 

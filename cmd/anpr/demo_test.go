@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ukanpr/anpr/app/vrm"
 	"github.com/ukanpr/anpr/assets"
@@ -56,8 +61,9 @@ func TestFindDemo(t *testing.T) {
 }
 
 // TestDemoHeadless plays the bundled drive as fast as it can and checks the
-// JSON lines against the drive's ground truth: every expected hit raised
-// with the right match kind.
+// JSON lines against the drive's ground truth: the expected hits raised on
+// the right vehicle's read with the right match kind, and no hit on a read
+// of another vehicle.
 func TestDemoHeadless(t *testing.T) {
 	dir := repoFile(t, DefaultDemoDir)
 	d, err := findDemo(dir)
@@ -74,7 +80,18 @@ func TestDemoHeadless(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	type hit struct{ read, entry, kind string }
+	// The drive's start, as the demo takes it from the GPS log: the truth's
+	// times count from there.
+	c, cleanup, err := openDemoCar(context.Background(), d, 0, "", alertConfig{Sound: "off"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := c.Engine.ShiftStart
+	cleanup()
+	type hit struct {
+		read, entry, kind string
+		ms                int64 // capture time from the drive's start
+	}
 	var hits []hit
 	reads := 0
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
@@ -89,14 +106,18 @@ func TestDemoHeadless(t *testing.T) {
 				t.Errorf("read not geotagged: %s", line)
 			}
 			if mm, ok := m["match"].(map[string]any); ok {
-				hits = append(hits, hit{read: m["vrm"].(string), entry: mm["entry"].(string), kind: mm["kind"].(string)})
+				at, err := time.Parse(time.RFC3339Nano, m["time"].(string))
+				if err != nil {
+					t.Fatalf("read time: %v", err)
+				}
+				hits = append(hits, hit{read: m["vrm"].(string), entry: mm["entry"].(string), kind: mm["kind"].(string), ms: at.Sub(t0).Milliseconds()})
 			}
 		case "status", "past-hit":
 		default:
 			t.Errorf("unexpected line %s", line)
 		}
 	}
-	t.Logf("%d reads, %d hits", reads, len(hits))
+	t.Logf("%d reads, %d hits: %+v", reads, len(hits), hits)
 	if reads == 0 {
 		t.Fatal("no reads")
 	}
@@ -118,37 +139,72 @@ func TestDemoHeadless(t *testing.T) {
 	}
 	vi, okV := col["vrm"]
 	ki, okK := col["match"]
-	if !okV || !okK {
-		t.Fatalf("%s has no vrm and match columns: header %v", d.Truth, rows[0])
+	fi, okF := col["first_ms"]
+	li, okL := col["last_ms"]
+	if !okV || !okK || !okF || !okL {
+		t.Fatalf("%s has no vrm, match, first_ms and last_ms columns: header %v", d.Truth, rows[0])
 	}
 
-	// A hit belongs to a plate on the road when its entry covers that plate
-	// the way the truth says it should: the same mark, a look-alike of it,
-	// or a pattern matching it.
-	covers := func(entry, kind, plate string) bool {
-		switch kind {
+	// A hit belongs to a plate on the road when it was read while that
+	// plate was in view (a second's slack either side of one of its passes)
+	// and its entry covers that plate the way the truth says it should: the
+	// same mark, a look-alike of it, or a pattern matching it. A hit raised
+	// on another vehicle's read (its track picked up this plate's text)
+	// belongs to no plate. A plate seen in several passes a moment apart
+	// (the drive cuts between frames) needs one hit.
+	type window struct{ first, last int64 }
+	type want struct {
+		plate, kind string
+		windows     []window
+	}
+	var wants []*want
+	byPlate := map[string]*want{}
+	for _, r := range rows[1:] {
+		plate, kind := r[vi], r[ki]
+		if kind == "" || kind == "none" {
+			continue
+		}
+		first, err1 := strconv.ParseInt(r[fi], 10, 64)
+		last, err2 := strconv.ParseInt(r[li], 10, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: bad times in %v", d.Truth, r)
+		}
+		w := byPlate[plate+"/"+kind]
+		if w == nil {
+			w = &want{plate: plate, kind: kind}
+			byPlate[plate+"/"+kind] = w
+			wants = append(wants, w)
+		}
+		w.windows = append(w.windows, window{first, last})
+	}
+	covers := func(h hit, w *want) bool {
+		inView := false
+		for _, win := range w.windows {
+			inView = inView || (h.ms >= win.first-1000 && h.ms <= win.last+1000)
+		}
+		if !inView {
+			return false
+		}
+		switch w.kind {
 		case "exact":
-			return entry == plate
+			return h.entry == w.plate
 		case "lookalike":
-			_, ok := vrm.Lookalike(plate, entry)
-			return ok && entry != plate
+			_, ok := vrm.Lookalike(w.plate, h.entry)
+			return ok && h.entry != w.plate
 		case "wildcard":
-			ok, _ := path.Match(entry, plate)
+			ok, _ := path.Match(h.entry, w.plate)
 			return ok
 		}
 		return false
 	}
 	expected, raised, rightKind := 0, 0, 0
 	explained := make([]bool, len(hits))
-	for _, r := range rows[1:] {
-		plate, kind := r[vi], r[ki]
-		if kind == "" || kind == "none" {
-			continue
-		}
+	for _, w := range wants {
+		plate, kind := w.plate, w.kind
 		expected++
 		found, right := false, false
 		for i, h := range hits {
-			if covers(h.entry, kind, plate) {
+			if covers(h, w) {
 				explained[i] = true
 				found = true
 				if h.kind == kind {
@@ -171,7 +227,7 @@ func TestDemoHeadless(t *testing.T) {
 	// No false alerts: every hit is one the drive was built to raise.
 	for i, h := range hits {
 		if !explained[i] {
-			t.Errorf("false hit: read %s matched entry %s (%s), which no plate on the drive should", h.read, h.entry, h.kind)
+			t.Errorf("false hit: read %s at %d ms matched entry %s (%s), which no plate then in view should", h.read, h.ms, h.entry, h.kind)
 		}
 	}
 	t.Logf("expected hits raised: %d of %d; with the right match kind: %d of %d", raised, expected, rightKind, expected)

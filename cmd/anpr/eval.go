@@ -391,26 +391,5 @@ func charAccuracy(got, want string) float64 {
 	if want == "" {
 		return 0
 	}
-	return max(0, 1-float64(editDistance(got, want))/float64(len(want)))
-}
-
-// editDistance is the Levenshtein distance between two strings of bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return max(0, 1-float64(vrm.EditDistance(got, want))/float64(len(want)))
 }
