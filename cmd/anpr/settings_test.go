@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +184,33 @@ func TestAdminSaveOnCar(t *testing.T) {
 	if n := len(evs); n == 0 || evs[n-1].Action != "settings" || !strings.Contains(evs[n-1].Detail, "retention 31 days") {
 		t.Errorf("audit %+v", evs)
 	}
+}
+
+// FuzzSaveSettings: whatever an admin types, a save either refuses and
+// leaves the file as it was, or the file then loads with exactly what was
+// saved.
+func FuzzSaveSettings(f *testing.F) {
+	f.Add("/dev/video0\nrtsp://cam/1", "gpsd:", "", 30)
+	f.Add("a\"b\\c", "file:/x # y", "https://bo.example/#frag", 1)
+	f.Add("\u00e9\t'x'", "udp::10110", "https://h", 3650)
+	f.Fuzz(func(t *testing.T, cams, gps, bo string, days int) {
+		dir := t.TempDir()
+		path := writeConfig(t, dir, exampleConfig(t, dir))
+		cf := openConfigFile(t, path)
+		before, _ := os.ReadFile(path)
+		s := ui.Settings{Cameras: cams, GPS: gps, BackOffice: bo, RetentionDays: days}
+		if err := cf.save(s); err != nil {
+			if now, _ := os.ReadFile(path); string(now) != string(before) {
+				t.Fatalf("a refused save (%v) changed the file", err)
+			}
+			return
+		}
+		got, err := loadConfig(path)
+		if err != nil {
+			t.Fatalf("saved %+v; the file does not load: %v", s, err)
+		}
+		if !reflect.DeepEqual(got, cf.cfg) {
+			t.Fatalf("saved %+v; reads back %+v", cf.cfg, got)
+		}
+	})
 }
