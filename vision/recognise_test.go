@@ -97,8 +97,9 @@ func TestRecogniserReadsDashcam(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d read exactly", exact, n)
-	if exact*10 < n*7 {
-		t.Errorf("%d of %d plates read exactly, want at least 70%%", exact, n)
+	// A floor below the committed reader (9 of 9), to catch a regression.
+	if exact*100 < n*85 {
+		t.Errorf("%d of %d plates read exactly, want at least 85%%", exact, n)
 	}
 }
 

@@ -243,9 +243,11 @@ func TestDemoHeadless(t *testing.T) {
 }
 
 // Floors for the demo drive with the committed models, set below what they
-// measured when committed (12 of 12 raised, 10 of 12 with the right kind).
-// Raise them as the models improve; the target for both is 1.
+// measured when committed (7 of the 8 plates the drive should alert on
+// raised on the right vehicle's read, all 7 with the right kind; hits on
+// another vehicle's read fail the test outright). Raise them as the models
+// improve; the target for both is 1.
 const (
 	demoRaisedFloor = 0.75
-	demoKindFloor   = 0.5
+	demoKindFloor   = 0.75
 )
