@@ -236,13 +236,13 @@ type listWriter struct {
 }
 
 // newListWriter starts writing list listID. With replace the list's old
-// entries are deleted first; without, they stay and take part in resolving
-// repeated VRMs. It returns how many entries the list had.
+// entries are deleted first, and it returns how many there were; without,
+// they stay and take part in resolving repeated VRMs.
 func newListWriter(ctx context.Context, tx *sql.Tx, listID int64, replace bool) (*listWriter, int, error) {
 	w := &listWriter{ctx: ctx, tx: tx, listID: listID}
-	var old int
+	var removed int
 	if replace {
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0) FROM hotlist_keys WHERE list_id = ?", listID).Scan(&old); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0) FROM hotlist_keys WHERE list_id = ?", listID).Scan(&removed); err != nil {
 			return nil, 0, err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM hotlist_chunks WHERE list_id = ?", listID); err != nil {
@@ -256,7 +256,6 @@ func newListWriter(ctx context.Context, tx *sql.Tx, listID int64, replace bool) 
 		if err != nil {
 			return nil, 0, err
 		}
-		old = len(w.oldIDs)
 	}
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM hotlist_chunks").Scan(&w.firstChunk); err != nil {
 		return nil, 0, err
@@ -266,7 +265,7 @@ func newListWriter(ctx context.Context, tx *sql.Tx, listID int64, replace bool) 
 	if w.insert, err = tx.PrepareContext(ctx, "INSERT INTO hotlist_chunks (id, list_id, entries) VALUES (?, ?, ?)"); err != nil {
 		return nil, 0, err
 	}
-	return w, old, nil
+	return w, removed, nil
 }
 
 // note records a VRM of the list, in order.
@@ -330,10 +329,7 @@ func (w *listWriter) finish() (int, error) {
 		return 0, err
 	}
 	w.insert.Close()
-	dead, err := w.repeated()
-	if err != nil {
-		return 0, err
-	}
+	dead := w.repeated()
 	if err := w.markDead(dead); err != nil {
 		return 0, err
 	}
@@ -361,7 +357,7 @@ func (w *listWriter) finish() (int, error) {
 // repeated returns the positions of the entries a later entry for the same
 // VRM replaces: a sort of 64-bit hashes, the VRMs compared only where
 // hashes are equal.
-func (w *listWriter) repeated() ([]int, error) {
+func (w *listWriter) repeated() []int {
 	type hashPos struct {
 		h   uint64
 		pos uint32
@@ -395,7 +391,7 @@ func (w *listWriter) repeated() ([]int, error) {
 		}
 		i = j
 	}
-	return dead, nil
+	return dead
 }
 
 // markDead sets the dead flag of the entries at the given positions,

@@ -168,9 +168,6 @@ func (db *DB) BeginImport(ctx context.Context, list string, replace bool) (*Impo
 		db.restoreWriter(conn)
 		return nil, fmt.Errorf("begin hot-list import %s: %w", list, err)
 	}
-	if !replace {
-		imp.removed = 0 // a merge removes nothing; replaced entries count as added
-	}
 	return imp, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -24,6 +25,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/ukanpr/anpr/app"
+	"github.com/ukanpr/anpr/app/hotlist"
 	"github.com/ukanpr/anpr/app/ui"
 	"github.com/ukanpr/anpr/app/vrm"
 	"github.com/ukanpr/anpr/vision"
@@ -117,8 +119,8 @@ func runBenchUI(ctx context.Context, m *Main, args []string) error {
 	if *rate <= 0 || *rate > 1000 || *dur <= 0 {
 		return badUsage("--rate %g --for %v: want 0 < rate ≤ 1000 and a positive duration", *rate, *dur)
 	}
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return errors.New("bench-ui opens the real window and needs a display (e.g. xvfb-run -s '-screen 0 1280x800x24')")
+	if os.Getenv("DISPLAY") == "" {
+		return errors.New("bench-ui opens the real window and reads it back from an X display, and DISPLAY is not set (e.g. xvfb-run -s '-screen 0 1280x800x24')")
 	}
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var (
@@ -257,10 +259,7 @@ func benchUISoak(ctx context.Context, m *Main, rate float64, dur time.Duration, 
 	defer cam.close()
 
 	probe := newHitProbe()
-	var (
-		fed  int64
-		feMu sync.Mutex
-	)
+	var fed atomic.Int64
 	c.pace = func(ctx context.Context, in <-chan app.Sighting, out chan<- app.Sighting) {
 		defer close(out)
 		go func() {
@@ -282,16 +281,13 @@ func benchUISoak(ctx context.Context, m *Main, rate float64, dur time.Duration, 
 			s := cam.sighting(i)
 			probe.captured(s.PassID, time.Now())
 			out <- s
-			feMu.Lock()
-			fed++
-			feMu.Unlock()
+			fed.Add(1)
 		}
 	}
 	// A live picture ten times a second, through the same tap the real
 	// cameras use.
 	tap := &frameTap{FrameReader: cam, camera: "front", every: 100 * time.Millisecond}
-	var mem []memorySample
-	var memMu sync.Mutex
+	var mem []memorySample // the sampler's until bg.Wait
 	start := time.Now()
 	bgCtx, stopBG := context.WithCancel(ctx)
 	var bg sync.WaitGroup
@@ -316,12 +312,7 @@ func benchUISoak(ctx context.Context, m *Main, rate float64, dur time.Duration, 
 		for {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			feMu.Lock()
-			n := fed
-			feMu.Unlock()
-			memMu.Lock()
-			mem = append(mem, memorySample{Second: time.Since(start).Seconds(), RSSMB: rssMB(), HeapMB: float64(ms.HeapAlloc) / 1e6, Reads: n})
-			memMu.Unlock()
+			mem = append(mem, memorySample{Second: time.Since(start).Seconds(), RSSMB: rssMB(), HeapMB: float64(ms.HeapAlloc) / 1e6, Reads: fed.Load()})
 			select {
 			case <-bgCtx.Done():
 				return
@@ -333,10 +324,7 @@ func benchUISoak(ctx context.Context, m *Main, rate float64, dur time.Duration, 
 	stopBG()
 	bg.Wait()
 	res := probe.result("soak", time.Since(start))
-	res.Reads = fed
-	memMu.Lock()
-	res.Samples = mem
-	memMu.Unlock()
+	res.Reads, res.Samples = fed.Load(), mem
 	res.summariseMemory()
 	return res, err
 }
@@ -381,20 +369,29 @@ func repoPath(rel string) string {
 	}
 }
 
+// hotVRMs returns the plain, overt marks of a hot-list file: what the soak
+// makes its hits with.
 func hotVRMs(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rd, err := hotlist.NewReader(f, hotlist.ReaderOptions{List: "bench"})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var out []string
-	for _, r := range rows[1:] {
-		if !strings.ContainsAny(r[0], "*?") && !strings.EqualFold(r[len(r)-1], "true") { // no wildcards, no covert
-			out = append(out, vrm.Normalize(r[0]))
+	for {
+		e, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if !e.IsPattern() && !e.Covert {
+			out = append(out, e.VRM)
 		}
 	}
 	if len(out) == 0 {
@@ -483,7 +480,6 @@ type hitProbe struct {
 	notSeen int
 
 	shown chan shownHit
-	done  chan struct{}
 }
 
 type shownHit struct {
@@ -493,7 +489,7 @@ type shownHit struct {
 }
 
 func newHitProbe() *hitProbe {
-	return &hitProbe{capture: map[string]time.Time{}, shown: make(chan shownHit, 1024), done: make(chan struct{})}
+	return &hitProbe{capture: map[string]time.Time{}, shown: make(chan shownHit, 1024)}
 }
 
 func (p *hitProbe) captured(passID string, t time.Time) {
@@ -529,7 +525,6 @@ func (p *hitProbe) attach(ctx context.Context, u *ui.UI, vm *ui.ViewModel) error
 func (p *hitProbe) idle() bool { return len(p.shown) == 0 }
 
 func (p *hitProbe) run(ctx context.Context, d *display, vm *ui.ViewModel) {
-	defer close(p.done)
 	clear := true // the display showed no hit since the last answer
 	for {
 		var s shownHit
@@ -539,7 +534,7 @@ func (p *hitProbe) run(ctx context.Context, d *display, vm *ui.ViewModel) {
 		case s = <-p.shown:
 		}
 		night, _ := vm.Night.Get()
-		want := PriorityColourRGBA(s.h.Priority(), night)
+		want := ui.PriorityColour(s.h.Priority(), night)
 		measured := s.fresh && clear
 		seen, at := false, time.Time{}
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; {
@@ -583,7 +578,7 @@ type display struct {
 	win uintptr
 }
 
-func (d *display) shows(want color.RGBA) bool {
+func (d *display) shows(want color.NRGBA) bool {
 	if d.win == 0 {
 		fyne.DoAndWait(func() {
 			if nw, ok := d.u.Window.(driver.NativeWindow); ok {
@@ -605,13 +600,6 @@ func (d *display) shows(want color.RGBA) bool {
 	got, ok := d.x.pixel(d.win, w-4, h/2)
 	near := func(a, b uint8) bool { return int(a)-int(b) <= 6 && int(b)-int(a) <= 6 }
 	return ok && near(got.R, want.R) && near(got.G, want.G) && near(got.B, want.B)
-}
-
-// PriorityColourRGBA is the hit screen's background for priority p.
-func PriorityColourRGBA(p int, night bool) color.RGBA {
-	c := ui.PriorityColour(p, night)
-	r, g, b, _ := c.RGBA()
-	return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}
 }
 
 func (p *hitProbe) result(mode string, d time.Duration) *benchUIResult {

@@ -151,8 +151,8 @@ type uiBackend struct {
 
 	warnOnce sync.Once
 	setMu    sync.Mutex
-	settings ui.Settings
-	tiles    *sql.DB // nil: no tile file
+	settings ui.Settings // the demo's (no configuration file); a car reads c.conf
+	tiles    *sql.DB     // nil: no tile file
 	taps     []*frameTap
 	seq      atomic.Uint64
 }
@@ -288,16 +288,18 @@ func (b *uiBackend) SaveSettings(ctx context.Context, s ui.Settings) (string, er
 	if err := s.Validate(); err != nil {
 		return "", err
 	}
-	msg := "Saved for this run: the demo has no configuration file."
+	var msg string
 	if b.c.conf != nil {
 		if err := b.c.conf.save(s); err != nil {
 			return "", err
 		}
 		msg = fmt.Sprintf("Saved to %s. Retention applies now; cameras, GPS and back office at the next start.", b.c.conf.path)
+	} else {
+		b.setMu.Lock()
+		b.settings = s
+		b.setMu.Unlock()
+		msg = "Saved for this run: the demo has no configuration file."
 	}
-	b.setMu.Lock()
-	b.settings = s
-	b.setMu.Unlock()
 	b.c.retention.Store(int64(time.Duration(s.RetentionDays) * 24 * time.Hour))
 	b.audit(ctx, "admin", "settings", fmt.Sprintf("cameras %q, gps %q, back office %q, retention %d days",
 		strings.Split(strings.TrimSpace(s.Cameras), "\n"), s.GPS, s.BackOffice, s.RetentionDays))
