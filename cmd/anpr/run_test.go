@@ -28,6 +28,18 @@ func runMain(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// openTestCar opens a car on a new store in dir with the clock now and no
+// log output; it is closed when the test ends.
+func openTestCar(t *testing.T, dir string, now func() time.Time) *car {
+	t.Helper()
+	c, err := openCar(context.Background(), filepath.Join(dir, "car.db"), "", now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	return c
+}
+
 // repoFile returns the path of a file in the repository.
 func repoFile(t testing.TB, rel string) string {
 	t.Helper()
@@ -181,12 +193,7 @@ func TestHeadlessLines(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	now := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := openCar(ctx, filepath.Join(dir, "car.db"), "", func() time.Time { return now }, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := openTestCar(t, dir, func() time.Time { return now })
 	csv := filepath.Join(dir, "pnc.csv")
 	if err := os.WriteFile(csv, []byte("vrm,category,priority,action,covert\n"+
 		"AB12CDE,stolen,1,Stop and detain,false\nGX07XYZ,no insurance,4,Seize,false\nCV05ERT,intelligence,2,,true\n"), 0o600); err != nil {

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -151,12 +148,7 @@ func TestAdminSaveOnCar(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := writeConfig(t, dir, exampleConfig(t, dir))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := openCar(ctx, filepath.Join(dir, "car.db"), "", time.Now, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := openTestCar(t, dir, time.Now)
 	c.conf = openConfigFile(t, path)
 	b, err := newUIBackend(c, uiOptions{})
 	if err != nil {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,12 +25,7 @@ func TestUIBackendOnRealStore(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	now := time.Date(2026, 11, 17, 14, 2, 0, 0, time.UTC)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := openCar(ctx, filepath.Join(dir, "car.db"), "", func() time.Time { return now }, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := openTestCar(t, dir, func() time.Time { return now })
 	b, err := newUIBackend(c, uiOptions{AdminPIN: "2468", OfficerPINs: map[string]string{"1234": "4321"}})
 	if err != nil {
 		t.Fatal(err)
@@ -128,12 +121,7 @@ func TestUIBackendTiles(t *testing.T) {
 		}
 	}
 	db.Close()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := openCar(ctx, filepath.Join(dir, "car.db"), "", time.Now, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := openTestCar(t, dir, time.Now)
 	b, err := newUIBackend(c, uiOptions{MBTiles: path})
 	if err != nil {
 		t.Fatal(err)
@@ -159,12 +147,7 @@ func TestTapConfirmedStoresTheDecision(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	now := time.Date(2026, 11, 17, 14, 2, 0, 0, time.UTC)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := openCar(ctx, filepath.Join(dir, "car.db"), "", func() time.Time { return now }, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := openTestCar(t, dir, func() time.Time { return now })
 	b, err := newUIBackend(c, uiOptions{})
 	if err != nil {
 		t.Fatal(err)
