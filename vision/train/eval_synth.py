@@ -1,5 +1,6 @@
 """Synthetic UK test set (seed 2024, never used in training: training uses rng(1234, step), its
-validation seed 1001) read by assets/models/plate-reader.onnx in cv2.dnn.
+validation seed 1001) read by assets/models/plate-reader.onnx in cv2.dnn; exact rate split by face
+(CW2001-shaped or font), plate width and each photometric condition (night, IR, glare, ...).
 
   /usr/bin/python3 vision/train/eval_synth.py [--n 1000]
 """
@@ -15,6 +16,8 @@ import plates  # noqa: E402
 import synth  # noqa: E402
 
 TEST_SEED = 2024
+CONDITIONS = ['night', 'ir', 'haze', 'glare', 'dirt', 'occluded', 'motion-blur', 'focus-blur']
+ORDER = ['cw-face', 'font-face', 'w<80', 'w80-160', 'w>=160', 'no-condition'] + CONDITIONS
 
 
 def main():
@@ -28,15 +31,25 @@ def main():
     bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])
     rng = np.random.default_rng(a.seed)
     ok, pairs, cer = 0, [], 0.0
+    by = {}   # condition -> [exact, n]
     for i in range(a.n):
-        x, t = synth.reader_sample(rng, bgs, p_eu=0.0)
+        tags = []
+        x, t = synth.reader_sample(rng, bgs, p_eu=0.0, tags=tags)
         got = r.read(x)
         ok += got == t
+        conds = [g for g in tags if g in CONDITIONS]
+        for g in tags + (['no-condition'] if not conds else []):
+            e = by.setdefault(g, [0, 0])
+            e[0] += got == t
+            e[1] += 1
         cer += onnx_reader.edit_distance(t, got) / len(t)
         if got != t:
             pairs.append((t, got))
     print('synthetic UK test (seed %d, n=%d): exact %.2f %% (%d/%d), char acc %.2f %% (target exact >= 99 %%)' % (
         a.seed, a.n, 100.0 * ok / a.n, ok, a.n, 100 * (1 - cer / a.n)))
+    for g in ORDER:
+        if g in by:
+            print('  %-13s exact %6.2f %% (%d/%d)' % (g, 100.0 * by[g][0] / by[g][1], by[g][0], by[g][1]))
     c = sorted(onnx_reader.confusions(pairs).items(), key=lambda kv: -kv[1])[:12]
     print('top substitutions (truth->read: n):', ', '.join('%s->%s: %d' % (k[0], k[1], v) for k, v in c))
     print('examples of misreads:', ', '.join('%s->%s' % p for p in pairs[:15]))

@@ -5,8 +5,8 @@ UK plates are laid out like Charles Wright 2001 on a 520x111 mm plate: character
 yellow, black characters. Formats: current (AB12 CDE), prefix (A123 BCD), suffix (ABC 123D),
 dateless (ABC 123 / 1234 AB), Northern Ireland (ABZ 1234), and two-line (motorcycle / square)
 plates. Foreign EU-style plates (blue band, DIN font, random layouts such as Romanian B 21 GSB)
-so that `--region any` reads them. Glyph faces are Debian fonts stretched into the CW2001 box,
-with stroke and spacing jitter.
+so that `--region any` reads them. Glyph faces: procedural CW2001-shaped faces (cwface.py) for
+55 % of UK plates, otherwise Debian fonts stretched into the CW2001 box; stroke and spacing jitter.
 
 Everything is driven by a numpy Generator, so a seed reproduces a sample stream exactly.
 """
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+import cwface
 import plates
 
 FONT_DIRS = ['/usr/share/fonts/truetype/roadgeek', '/usr/share/fonts/truetype/opendin',
@@ -35,6 +36,8 @@ NI_CODES = ['IA', 'IB', 'IG', 'IJ', 'IL', 'IW', 'JI', 'AZ', 'BZ', 'CZ', 'DZ', 'E
             'HZ', 'JZ', 'KZ', 'LZ', 'MZ', 'NZ', 'OI', 'PZ', 'RZ', 'SZ', 'TZ', 'UI', 'UZ', 'VZ',
             'WZ', 'XI', 'XZ', 'YZ']
 DIG = '0123456789'
+CW_VARIANTS = 32     # CW2001-shaped face variants (cwface.py)
+P_CW = 0.55          # share of UK plates drawn in them
 
 
 def _font_path(name):
@@ -63,6 +66,11 @@ class Glyphs:
                 ys, xs = np.nonzero(a > 40)
                 g[c] = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
             self.fonts.append((n, g))
+        if names is UK_FONTS:
+            # procedural CW2001-shaped faces (cwface.py), as many as the font faces together
+            self.cw = cwface.faces(CW_VARIANTS)
+        else:
+            self.cw = []
         if not self.fonts:
             raise SystemExit('no fonts: apt-get install fonts-roadgeek fonts-opendin fonts-dejavu-core')
 
@@ -139,19 +147,22 @@ def _colour_plate(mask, bg, fg, rng):
     return np.clip(img + gx + gy, 0, 255).astype(np.uint8)
 
 
-def render_uk(rng, k=1.0, two_line=None):
-    """-> (BGR plate image, text). k = px per mm."""
+def render_uk(rng, k=1.0, two_line=None, tags=None):
+    """-> (BGR plate image, text). k = px per mm. tags (a list), if given, gets the face kind."""
     uk, _ = glyphs()
-    fname, g = uk.fonts[int(rng.integers(len(uk.fonts)))]
+    cw = rng.random() < P_CW
+    fname, g = (uk.cw if cw else uk.fonts)[int(rng.integers(len(uk.cw if cw else uk.fonts)))]
     groups, kind = uk_text(rng)
+    if tags is not None:
+        tags.append('cw-face' if cw else 'font-face')
     text = ''.join(groups)
     if two_line is None:
         two_line = rng.random() < 0.15
-    cw, ch = 50 * rng.uniform(0.92, 1.05), 79 * rng.uniform(0.95, 1.03)
+    cwid, ch = 50 * rng.uniform(0.92, 1.05), 79 * rng.uniform(0.95, 1.03)
     gap, ggap = 11 * rng.uniform(0.8, 1.2), 33 * rng.uniform(0.8, 1.2)
     if two_line:
         # motorcycle / square plates: 64 x 44 mm characters, 229 x 178 mm or 279 x 203 mm plate
-        cw, ch, gap = 44 * rng.uniform(0.92, 1.05), 64 * rng.uniform(0.95, 1.03), 10 * rng.uniform(0.8, 1.2)
+        cwid, ch, gap = 44 * rng.uniform(0.92, 1.05), 64 * rng.uniform(0.95, 1.03), 10 * rng.uniform(0.8, 1.2)
         lines = groups
         PW, PH = (229, 178) if rng.random() < 0.6 else (279, 203)
     else:
@@ -166,7 +177,10 @@ def render_uk(rng, k=1.0, two_line=None):
         widths = []
         for gi, grp in enumerate(gl):
             for ci, c in enumerate(grp):
-                widths.append(cw * (0.45 if c == '1' else 1.0))
+                if cw:      # the face's own cell widths (1 and I narrow, as drawn)
+                    widths.append(ch * g[c].shape[1] / g[c].shape[0] * cwid / 50)
+                else:
+                    widths.append(cwid * (0.45 if c == '1' else 0.3 if c == 'I' else 1.0))
                 widths.append(gap if ci < len(grp) - 1 else (ggap if gi < len(gl) - 1 else 0))
         tot = sum(widths)
         scale = min(1.0, (PW - 24) / tot)
@@ -274,11 +288,11 @@ def render_eu(rng, k=1.0):
     return img, text
 
 
-def render_plate(rng, p_eu=0.3):
+def render_plate(rng, p_eu=0.3, tags=None):
     k = rng.uniform(0.7, 1.0)
     if rng.random() < p_eu:
         return render_eu(rng, k)
-    return render_uk(rng, k)
+    return render_uk(rng, k, tags=tags)
 
 
 # ---------------------------------------------------------------- scene + photometric augment
@@ -320,33 +334,41 @@ def motion_blur(img, rng):
     return cv2.filter2D(img, -1, ker)
 
 
-def photometric(img, rng, strength=1.0):
-    """Colour casts, lighting, night/IR, glare, dirt, blur, noise, JPEG on a BGR uint8 crop."""
+def photometric(img, rng, strength=1.0, tags=None):
+    """Colour casts, lighting, night/IR, glare, dirt, blur, noise, JPEG on a BGR uint8 crop.
+    tags (a list), if given, gets the name of each condition applied (for split figures)."""
+    tag = tags.append if tags is not None else (lambda _: None)
     f = img.astype(np.float32)
     h, w = f.shape[:2]
     r = rng.random()
     if r < 0.12 * strength:    # night: dark, headlight-lit plate, noise
         f = f * rng.uniform(0.15, 0.45) + rng.uniform(0, 15)
+        tag('night')
     elif r < 0.2 * strength:   # IR look: grey, plate bright
         g = cv2.cvtColor(np.clip(f, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
         f = np.repeat((g * rng.uniform(1.0, 1.6))[..., None], 3, 2)
+        tag('ir')
     if rng.random() < 0.6:     # colour cast (the real frames are pink / purple)
         f = f * np.array([rng.uniform(0.8, 1.25), rng.uniform(0.7, 1.05), rng.uniform(0.85, 1.3)], np.float32)
     f = f * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)              # contrast / brightness
     if rng.random() < 0.25:   # low contrast haze
         f = f * rng.uniform(0.4, 0.8) + rng.uniform(30, 120)
+        tag('haze')
     if rng.random() < 0.15 * strength:   # glare / headlight bloom
+        tag('glare')
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         s = rng.uniform(0.1, 0.5) * w
         f = f + rng.uniform(60, 200) * np.exp(-((xx - cx) ** 2 + ((yy - cy) * 2) ** 2) / (2 * s * s))[..., None]
     if rng.random() < 0.2 * strength:    # dirt blobs
+        tag('dirt')
         for _ in range(int(rng.integers(1, 6))):
             m = np.zeros((h, w), np.float32)
             cv2.circle(m, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), int(rng.uniform(1, max(2, h / 4))), 1, -1)
             m = cv2.GaussianBlur(m, (0, 0), max(0.5, h / 20))
             f = f * (1 - m[..., None] * rng.uniform(0.15, 0.4))
     if rng.random() < 0.08 * strength:   # partial occlusion at an edge (towbar, bumper, wiper)
+        tag('occluded')
         t = int(rng.uniform(0.05, 0.2) * h)
         if rng.random() < 0.5:
             f[h - t:] = rng.uniform(0, 120)
@@ -357,8 +379,10 @@ def photometric(img, rng, strength=1.0):
     r = rng.random()
     if r < 0.25 * strength:
         img = motion_blur(img, rng)
+        tag('motion-blur')
     elif r < 0.5 * strength:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.5))
+        tag('focus-blur')
     if rng.random() < 0.6:
         img = np.clip(img.astype(np.float32) + rng.normal(0, rng.uniform(2, 12), img.shape), 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
@@ -394,13 +418,16 @@ class Backgrounds:
         return cv2.resize(im[y:y + chh, x:x + cw], (w, h))
 
 
-def reader_sample(rng, bgs, p_eu=0.3, strength=1.0):
+def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None):
     """One synthetic reader training example: (float32 [48,192], text).
-    strength < 1 gives easier samples (curriculum at the start of training)."""
-    plate, text = render_plate(rng, p_eu)
+    strength < 1 gives easier samples (curriculum at the start of training). tags (a list), if
+    given, gets the face, the plate's width band and each photometric condition applied."""
+    plate, text = render_plate(rng, p_eu, tags)
     ph, pw = plate.shape[:2]
     tw = float(np.exp(rng.uniform(np.log(55), np.log(400))))
     th = tw * ph / pw
+    if tags is not None:
+        tags.append('w<80' if tw < 80 else 'w80-160' if tw < 160 else 'w>=160')
     W, H = int(tw * 1.6) + 8, int(th * 2.2) + 8
     bg = bgs.patch(rng, W, H)
     img, quad = place_plate(rng, plate, bg, tw)
@@ -410,9 +437,11 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0):
     cx0, cy0, cx1, cy1 = plates.crop_box(box, img.shape)
     crop = img[cy0:cy1, cx0:cx1]
     if crop.size == 0:
-        return reader_sample(rng, bgs, p_eu, strength)
+        if tags is not None:
+            del tags[:]
+        return reader_sample(rng, bgs, p_eu, strength, tags)
     if strength >= 1 or rng.random() < strength:   # (no extra draw at full strength)
-        crop = photometric(crop, rng, strength)
+        crop = photometric(crop, rng, strength, tags)
     return plates.reader_input(crop), text
 
 
