@@ -31,9 +31,50 @@ type Detector struct {
 	Threshold float32
 	// NMS is the IoU above which the weaker of two boxes is suppressed.
 	NMS float64
+	// Zoom is the part of the frame looked at a second time, at a larger
+	// scale, for distant plates (default DefaultZoom; the zero Zoom looks
+	// once).
+	Zoom Zoom
 
 	mu  sync.Mutex
 	net gocv.Net
+}
+
+// Zoom is a window of the frame in fractions of its width and height.
+type Zoom struct{ X0, Y0, X1, Y1 float64 }
+
+// DefaultZoom is the middle of the frame, a little below centre: where a
+// forward camera sees distant vehicles, whose plates are too small for the
+// detector at the whole frame's scale (a 1280×720 frame is seen at 0.4×, the
+// window at 0.67×). It costs one more pass of the detector.
+var DefaultZoom = Zoom{0.2, 0.25, 0.8, 0.85}
+
+// ParseZoom reads "off", "on" (DefaultZoom) or "X0,Y0,X1,Y1" fractions.
+func ParseZoom(s string) (Zoom, error) {
+	switch s {
+	case "off":
+		return Zoom{}, nil
+	case "on", "":
+		return DefaultZoom, nil
+	}
+	var z Zoom
+	if n, err := fmt.Sscanf(s, "%g,%g,%g,%g", &z.X0, &z.Y0, &z.X1, &z.Y1); err != nil || n != 4 {
+		return Zoom{}, fmt.Errorf("zoom %q: want off, on or X0,Y0,X1,Y1 fractions of the frame", s)
+	}
+	if z.X0 < 0 || z.Y0 < 0 || z.X1 > 1 || z.Y1 > 1 || z.X0 >= z.X1 || z.Y0 >= z.Y1 {
+		return Zoom{}, fmt.Errorf("zoom %q: want 0 ≤ X0 < X1 ≤ 1 and 0 ≤ Y0 < Y1 ≤ 1", s)
+	}
+	return z, nil
+}
+
+// window is the zoom window in a W×H frame; empty when it would not be
+// looked at at least a quarter larger than the whole frame.
+func (z Zoom) window(W, H int) image.Rectangle {
+	r := image.Rect(int(z.X0*float64(W)), int(z.Y0*float64(H)), int(z.X1*float64(W)), int(z.Y1*float64(H)))
+	if r.Dx() < 8 || r.Dy() < 8 || detScale(r.Dx(), r.Dy()) < 1.25*detScale(W, H) {
+		return image.Rectangle{}
+	}
+	return r
 }
 
 // NewDetector loads the detector from ONNX bytes.
@@ -45,7 +86,7 @@ func NewDetector(model []byte) (*Detector, error) {
 		}
 		return nil, fmt.Errorf("load plate detector: OpenCV cannot read the ONNX model: %v", err)
 	}
-	return &Detector{Threshold: detThreshold, NMS: detNMSIoU, net: net}, nil
+	return &Detector{Threshold: detThreshold, NMS: detNMSIoU, Zoom: DefaultZoom, net: net}, nil
 }
 
 // Close releases the model.
@@ -55,24 +96,83 @@ func (d *Detector) Close() error {
 	return d.net.Close()
 }
 
-// Detect returns the plates in img (BGR, any size), strongest first.
+// Detect returns the plates in img (BGR, any size), strongest first: those
+// the detector finds in the whole frame and, looking again at the zoom
+// window, those it finds there that do not touch the window's edge (a plate
+// cut by the edge is the whole frame's to find).
 func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 	if img.Empty() {
 		return nil, fmt.Errorf("detect plates: empty image")
 	}
 	W, H := img.Cols(), img.Rows()
-	s := min(float64(detW)/float64(W), float64(detH)/float64(H))
+	dets, err := d.detectIn(img, image.Rect(0, 0, W, H))
+	if err != nil {
+		return nil, err
+	}
+	if win := d.Zoom.window(W, H); !win.Empty() {
+		more, err := d.detectIn(img, win)
+		if err != nil {
+			return nil, err
+		}
+		dets = append(dets, zoomed(dets, more, win, zoomMaxWidth/detScale(W, H))...)
+	}
+	return nms(dets, d.NMS), nil
+}
+
+// zoomMaxWidth is the widest plate, in the detector's input pixels at the
+// whole frame's scale, that the zoom window adds: the whole frame finds
+// bigger ones well, and the zoomed view (beyond the scales the net trained
+// on) sees them in pieces.
+const zoomMaxWidth = 32
+
+// zoomed is the zoom pass's detections to add to the whole frame's: those
+// inside the window (not cut by its edge), at most maxW frame pixels wide,
+// and not overlapping a plate the whole frame found.
+func zoomed(whole, more []Detection, win image.Rectangle, maxW float64) []Detection {
+	inner := win.Inset(2)
+	var out []Detection
+	for _, m := range more {
+		if !m.Box.In(inner) || float64(m.Box.Dx()) > maxW {
+			continue
+		}
+		seen := false
+		for _, w := range whole {
+			in := w.Box.Intersect(m.Box)
+			seen = seen || 2*in.Dx()*in.Dy() > m.Box.Dx()*m.Box.Dy()
+		}
+		if !seen {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// detScale is the factor a w×h image is resized by to fit the input.
+func detScale(w, h int) float64 {
+	return min(float64(detW)/float64(w), float64(detH)/float64(h))
+}
+
+// detectIn runs the net once on the part of img inside roi and returns its
+// local maxima in frame pixels, before NMS.
+func (d *Detector) detectIn(img gocv.Mat, roi image.Rectangle) ([]Detection, error) {
+	W, H := roi.Dx(), roi.Dy()
+	s := detScale(W, H)
 	w, h := min(detW, int(float64(W)*s+0.5)), min(detH, int(float64(H)*s+0.5))
 
+	part := img
+	if roi != image.Rect(0, 0, img.Cols(), img.Rows()) {
+		part = img.Region(roi)
+		defer part.Close()
+	}
 	small := gocv.NewMat()
 	defer func() { small.Close() }()
-	src := img
-	if img.Channels() != 3 {
+	src := part
+	if part.Channels() != 3 {
 		code := gocv.ColorGrayToBGR
-		if img.Channels() == 4 {
+		if part.Channels() == 4 {
 			code = gocv.ColorBGRAToBGR
 		}
-		gocv.CvtColor(img, &small, code)
+		gocv.CvtColor(part, &small, code)
 		src = small
 	}
 	// Downscale: halve with INTER_AREA (fast at exactly 2×, and free of
@@ -127,7 +227,10 @@ func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 		return nil, fmt.Errorf("detect plates: outputs of %d and %d values, want %d and %d", len(heat), len(box), gh*gw, 4*gh*gw)
 	}
 	dets := decodeHeatmap(heat, box, gw, gh, d.Threshold, s, image.Rect(0, 0, W, H))
-	return nms(dets, d.NMS), nil
+	for i := range dets {
+		dets[i].Box = dets[i].Box.Add(roi.Min)
+	}
+	return dets, nil
 }
 
 // decodeHeatmap keeps the 3×3 local maxima at or above thr and turns each into

@@ -2,7 +2,10 @@ package vision
 
 import (
 	"image"
+	"os"
 	"testing"
+
+	"gocv.io/x/gocv"
 )
 
 func TestDecodeHeatmap(t *testing.T) {
@@ -152,5 +155,121 @@ func TestDetectorMapsBackOtherShapes(t *testing.T) {
 		if best < 0.5 {
 			t.Errorf("plate %s at %v in the 4:3 cut: best IoU %.2f among %v", l.text, want, best, dets)
 		}
+	}
+}
+
+func TestParseZoom(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Zoom
+		err  bool
+	}{
+		{"on", DefaultZoom, false},
+		{"off", Zoom{}, false},
+		{"0.1,0.2,0.9,0.8", Zoom{0.1, 0.2, 0.9, 0.8}, false},
+		{"0.5,0.2,0.4,0.8", Zoom{}, true}, // X0 ≥ X1
+		{"0,0,1.5,1", Zoom{}, true},
+		{"0.1,0.2,0.9", Zoom{}, true},
+		{"centre", Zoom{}, true},
+	} {
+		got, err := ParseZoom(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseZoom(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	// A window no larger in the net's input than the whole frame is not looked at.
+	if w := (Zoom{0, 0, 1, 0.9}).window(1280, 720); !w.Empty() {
+		t.Errorf("window of a 1280×720 frame's top 90 %% = %v, want none", w)
+	}
+	if w := DefaultZoom.window(1280, 720); w != image.Rect(256, 180, 1024, 612) {
+		t.Errorf("default window of 1280×720 = %v", w)
+	}
+}
+
+func TestZoomedKeepsOnlyNewSmallPlates(t *testing.T) {
+	win := image.Rect(100, 100, 600, 400)
+	whole := []Detection{{image.Rect(200, 200, 260, 215), 0.9}}
+	more := []Detection{
+		{image.Rect(205, 201, 262, 216), 0.95}, // the whole frame's plate again
+		{image.Rect(300, 300, 360, 315), 0.7},  // a new small plate: kept
+		{image.Rect(99, 300, 150, 312), 0.8},   // cut by the window's edge
+		{image.Rect(300, 150, 420, 180), 0.8},  // too wide for the zoom to add
+	}
+	got := zoomed(whole, more, win, 100)
+	if len(got) != 1 || got[0].Box != more[1].Box {
+		t.Errorf("zoomed = %v, want only %v", got, more[1])
+	}
+}
+
+// TestDetectorZoomFindsDistantPlates runs the real detector with and without
+// the zoom window on the vendored frames shrunk to half size in the middle of
+// a 1280×720 frame (their plates as a further car's would look): the zoom
+// only adds boxes, and it must find more of the readable plates that are now
+// under 80 px wide.
+func TestDetectorZoomFindsDistantPlates(t *testing.T) {
+	checkMats(t)
+	testModels(t)                                  // skips when no model is committed
+	m, err := LoadModels(os.Getenv("ANPR_MODELS")) // its own: the zoom is changed below
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	dir, labels := dashcam(t)
+	byFile := map[string][]label{}
+	for _, l := range labels {
+		byFile[l.file] = append(byFile[l.file], l)
+	}
+	at := image.Pt(320, 200) // the half-size scene's place, inside DefaultZoom's window
+	found := map[bool]int{}
+	small := 0
+	for file, ls := range byFile {
+		img, err := LoadImage(dir + "/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		far := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 90, 90, 0), 720, 1280, gocv.MatTypeCV8UC3)
+		roi := far.Region(image.Rectangle{at, at.Add(image.Pt(img.Cols()/2, img.Rows()/2))})
+		gocv.Resize(img, &roi, image.Pt(roi.Cols(), roi.Rows()), 0, 0, gocv.InterpolationArea)
+		roi.Close()
+		img.Close()
+		dets := map[bool][]Detection{}
+		for _, zoom := range []bool{false, true} {
+			m.Detector.Zoom = Zoom{}
+			if zoom {
+				m.Detector.Zoom = DefaultZoom
+			}
+			if dets[zoom], err = m.Detector.Detect(far); err != nil {
+				t.Fatal(err)
+			}
+		}
+		far.Close()
+		for _, d := range dets[false] {
+			kept := false
+			for _, z := range dets[true] {
+				kept = kept || z == d
+			}
+			if !kept {
+				t.Errorf("%s: %v found without the zoom is gone with it (%v)", file, d, dets[true])
+			}
+		}
+		for _, l := range ls {
+			box := image.Rectangle{l.box.Min.Div(2), l.box.Max.Div(2)}.Add(at)
+			if !l.readable || box.Dx() >= 80 {
+				continue
+			}
+			small++
+			for zoom, ds := range dets {
+				for _, d := range ds {
+					if IoU(d.Box, box) >= 0.5 {
+						found[zoom]++
+						break
+					}
+				}
+			}
+		}
+	}
+	t.Logf("readable plates < 80 px at half size: %d; found without zoom %d, with zoom %d", small, found[false], found[true])
+	if found[true] <= found[false] {
+		t.Errorf("the zoom window found %d of %d small plates, without it %d: want more", found[true], small, found[false])
 	}
 }

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"image"
 	"io"
 	"log/slog"
 	"sort"
@@ -186,14 +187,25 @@ func TestPipelineReadsDashcamDrive(t *testing.T) {
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The frame also shows a third plate that has no label: a distant car's,
+	// about 50 px wide in glare, which the detector's zoom window finds. Its
+	// text is too blurred to check, but any read besides the labelled two
+	// must be of it: somewhere it is shown in the drive.
+	far := image.Rectangle{}
+	for i := range n {
+		far = far.Union(mapBox(image.Rect(303, 336, 354, 348), i, n))
+	}
 	texts := map[string]int{}
 	for s := range p.Sightings() {
 		texts[s.Text]++
-		t.Logf("read %s %.2f over %d frames, candidates %v", s.Text, s.Confidence, s.Frames, s.Candidates)
+		t.Logf("read %s %.2f over %d frames at %v, candidates %v", s.Text, s.Confidence, s.Frames, s.Box, s.Candidates)
+		if in := s.Box.Intersect(far); s.Text != "B01XEN" && s.Text != "IF10KAX" && 2*in.Dx()*in.Dy() < s.Box.Dx()*s.Box.Dy() {
+			t.Errorf("read %s at %v: not a labelled plate, and not the unlabelled one (within %v)", s.Text, s.Box, far)
+		}
 	}
 	p.Stop()
 	// B01XEN (180–330 px over the drive) must be read; IF10KAX (85–125 px)
-	// should be; nothing may be read twice, and nothing else read at all.
+	// should be; nothing may be read twice.
 	reads := 0
 	for text, c := range texts {
 		reads += c
@@ -201,8 +213,8 @@ func TestPipelineReadsDashcamDrive(t *testing.T) {
 			t.Errorf("%s read %d times in one pass", text, c)
 		}
 	}
-	if texts["B01XEN"] != 1 || reads > 2 {
-		t.Errorf("reads %v, want B01XEN and at most IF10KAX besides", texts)
+	if texts["B01XEN"] != 1 || reads > 3 {
+		t.Errorf("reads %v, want B01XEN, at most IF10KAX and the unlabelled plate besides", texts)
 	}
 }
 

@@ -38,6 +38,7 @@ type visionFlags struct {
 	models    string
 	threads   int
 	threshold float64
+	zoom      string
 }
 
 func (v *visionFlags) add(fs interface {
@@ -51,6 +52,7 @@ func (v *visionFlags) add(fs interface {
 	fs.StringVar(&v.models, "models", "", "load the ONNX models from this `DIR` instead of the ones built in")
 	fs.IntVar(&v.threads, "threads", 0, "OpenCV worker threads (0: one per CPU)")
 	fs.Float64Var(&v.threshold, "threshold", 0, "detector heat-map threshold, 0..1 (0: the model card's)")
+	fs.StringVar(&v.zoom, "zoom", "on", "second detector pass for distant plates: on, off, or the window `X0,Y0,X1,Y1` in fractions of the frame")
 }
 
 // open checks the flags and loads the models.
@@ -69,6 +71,10 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if v.threshold < 0 || v.threshold >= 1 {
 		return nil, "", badUsage("--threshold %g: want a value from 0 to 1", v.threshold)
 	}
+	zoom, err := vision.ParseZoom(v.zoom)
+	if err != nil {
+		return nil, "", badUsage("--zoom: %v", err)
+	}
 	vision.SetThreads(v.threads)
 	m, err := vision.LoadModels(v.models)
 	if err != nil {
@@ -77,6 +83,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if v.threshold > 0 {
 		m.Detector.Threshold = float32(v.threshold)
 	}
+	m.Detector.Zoom = zoom
 	return m, region, nil
 }
 
