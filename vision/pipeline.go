@@ -52,6 +52,7 @@ type PipelineStats struct {
 	Frames    int64         // frames processed
 	Plates    int64         // plate readings (before voting)
 	Sightings int64         // sightings delivered
+	Unsure    int64         // passes not reported: voted below Tracker.MinConfidence
 	Busy      time.Duration // time spent processing frames
 }
 
@@ -121,6 +122,7 @@ func (p *Pipeline) Stats() PipelineStats {
 	defer p.mu.Unlock()
 	s := p.stats
 	s.Source = p.Source.Stats()
+	s.Unsure = p.Tracker.Unsure()
 	return s
 }
 

@@ -239,3 +239,37 @@ func TestTrackerLongStop(t *testing.T) {
 		t.Errorf("got %d reads, want one of 300 frames: %+v", len(ss), ss)
 	}
 }
+
+// TestTrackerDropsUnsurePasses: a pass the reader could not make out (every
+// frame a different low-confidence guess) is not reported but counted; the
+// same pass is reported when MinConfidence is turned off.
+func TestTrackerDropsUnsurePasses(t *testing.T) {
+	checkMats(t)
+	guesses := []string{"B5", "8S", "B3", "E5", "85", "BS"}
+	pass := func(i int) []Plate {
+		if i >= len(guesses) {
+			return nil
+		}
+		return []Plate{plateAt(guesses[i], 0.05, image.Rect(600, 380, 650, 392))}
+	}
+	tr := NewTracker("front", RegionAny)
+	if ss := drive(t, tr, 12, pass); len(ss) != 0 || tr.Unsure() != 1 {
+		t.Errorf("got %d sightings %v and %d unsure passes, want none and 1", len(ss), ss, tr.Unsure())
+	}
+	tr = NewTracker("front", RegionAny)
+	tr.MinConfidence = -1
+	if ss := drive(t, tr, 12, pass); len(ss) != 1 || tr.Unsure() != 0 {
+		t.Errorf("MinConfidence off: got %d sightings and %d unsure passes, want 1 and 0", len(ss), tr.Unsure())
+	}
+	// A clear pass is reported as ever.
+	tr = NewTracker("front", RegionAny)
+	ss := drive(t, tr, 12, func(i int) []Plate {
+		if i >= 6 {
+			return nil
+		}
+		return []Plate{plateAt("B55EMA", 0.6, image.Rect(600, 380, 680, 398))}
+	})
+	if len(ss) != 1 || ss[0].Text != "B55EMA" || tr.Unsure() != 0 {
+		t.Errorf("clear pass: %d sightings, %d unsure", len(ss), tr.Unsure())
+	}
+}

@@ -12,4 +12,7 @@ echo "## eval_detector train (threshold choice)"; $PY vision/train/eval_detector
 echo "## anpr eval heldout"
 go build -o /tmp/anpr-measure ./cmd/anpr && /tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
     --region any --split vision/train/heldout.txt --models assets/models --threads 1
+echo "## anpr eval heldout, no zoom window"
+/tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
+    --region any --split vision/train/heldout.txt --models assets/models --threads 1 --zoom off
 } 2>&1 | grep -v -i fyne | tee vision/train/runs/measure.txt

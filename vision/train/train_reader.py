@@ -95,6 +95,8 @@ def main():
     ap.add_argument('--easy-from', type=int, default=0)
     ap.add_argument('--export-every', type=int, default=0, help='export best to assets/models every N steps')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--reset-best', action='store_true',
+                    help='on resuming, forget the best validation so far (this stage picks its own best)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(SEED)
@@ -109,6 +111,8 @@ def main():
         ck = torch.load(last, map_location='cpu')
         model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema'])
         opt.load_state_dict(ck['opt']); start, best = ck['step'], ck['best']
+        if a.reset_best:
+            best = -1.0
         print('resumed at step', start, 'best', best, flush=True)
     else:
         ema.load_state_dict(model.state_dict())
