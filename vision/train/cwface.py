@@ -72,7 +72,7 @@ class Face:
         u = rng.uniform
         self.s = u(11.5, 15.5)                 # stroke width, mm (CW2001: 14)
         self.h = self.s / 2
-        self.r = u(12, 18.5)                   # corner radius of round letters
+        self.r = u(9, 18.5)                    # corner radius of round letters
         self.thin = {'W': u(0.6, 0.9), 'M': u(0.75, 1.0)}   # their counters are slits
         self.rng = rng
         self.u = u
@@ -94,7 +94,7 @@ class Face:
         elif c == '1':
             w = u(24, 30)
             x = w - h
-            f = u(11, 17)
+            f = u(11, 17) if self.rng.random() < 0.65 else u(2, 8)   # the flag is often small or lost
             s = [st(x), [(x, T), (x - f, T + f * u(0.6, 1.0))]]
         elif c == 'I':
             w = self.s
