@@ -12,7 +12,7 @@ import (
 const (
 	recW, recH    = 192, 48
 	padX, padY    = 0.08, 0.15 // crop expansion per side, of box width and height
-	twoLineAspect = 2.6        // crops narrower than this (w/h) are two-line plates
+	twoLineAspect = 2.0        // crops narrower than this (w/h) are two-line plates
 	defaultBeam   = 8
 	defaultTopN   = 5
 	maxBatch      = 16

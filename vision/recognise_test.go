@@ -47,13 +47,14 @@ func TestReaderInputTwoLine(t *testing.T) {
 		t.Errorf("left mean %.0f, right mean %.0f: want the top half left of the bottom half", l, r)
 	}
 
-	// A wide plate stays one line: top dark, bottom light.
-	wide := gocv.NewMatWithSize(40, 200, gocv.MatTypeCV8UC3)
+	// A single-line plate stays one line, even tilted or loosely boxed
+	// (crop 2.3:1): top dark, bottom light.
+	wide := gocv.NewMatWithSize(40, 92, gocv.MatTypeCV8UC3)
 	defer wide.Close()
-	wb := wide.Region(image.Rect(0, 20, 200, 40))
+	wb := wide.Region(image.Rect(0, 20, 92, 40))
 	wb.SetTo(gocv.NewScalar(255, 255, 255, 0))
 	wb.Close()
-	in2, err := readerInput(wide, image.Rect(0, 0, 200, 40))
+	in2, err := readerInput(wide, image.Rect(0, 0, 92, 40))
 	if err != nil {
 		t.Fatal(err)
 	}
