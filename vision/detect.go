@@ -101,6 +101,15 @@ func (d *Detector) Close() error {
 // window, those it finds there that do not touch the window's edge (a plate
 // cut by the edge is the whole frame's to find).
 func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
+	return d.detect(img, true)
+}
+
+// DetectWhole is Detect without the second look through the zoom window.
+func (d *Detector) DetectWhole(img gocv.Mat) ([]Detection, error) {
+	return d.detect(img, false)
+}
+
+func (d *Detector) detect(img gocv.Mat, zoom bool) ([]Detection, error) {
 	if img.Empty() {
 		return nil, fmt.Errorf("detect plates: empty image")
 	}
@@ -109,7 +118,7 @@ func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	if win := d.Zoom.window(W, H); !win.Empty() {
+	if win := d.Zoom.window(W, H); zoom && !win.Empty() {
 		more, err := d.detectIn(img, win)
 		if err != nil {
 			return nil, err

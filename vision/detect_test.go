@@ -219,19 +219,10 @@ func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 	for _, l := range labels {
 		byFile[l.file] = append(byFile[l.file], l)
 	}
-	at := image.Pt(320, 200) // the half-size scene's place, inside DefaultZoom's window
 	found := map[bool]int{}
 	small := 0
 	for file, ls := range byFile {
-		img, err := LoadImage(dir + "/" + file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		far := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 90, 90, 0), 720, 1280, gocv.MatTypeCV8UC3)
-		roi := far.Region(image.Rectangle{at, at.Add(image.Pt(img.Cols()/2, img.Rows()/2))})
-		gocv.Resize(img, &roi, image.Pt(roi.Cols(), roi.Rows()), 0, 0, gocv.InterpolationArea)
-		roi.Close()
-		img.Close()
+		far := farFrame(t, dir+"/"+file)
 		dets := map[bool][]Detection{}
 		for _, zoom := range []bool{false, true} {
 			m.Detector.Zoom = Zoom{}
@@ -253,7 +244,7 @@ func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 			}
 		}
 		for _, l := range ls {
-			box := image.Rectangle{l.box.Min.Div(2), l.box.Max.Div(2)}.Add(at)
+			box := image.Rectangle{l.box.Min.Div(2), l.box.Max.Div(2)}.Add(farAt)
 			if !l.readable || box.Dx() >= 80 {
 				continue
 			}
@@ -271,5 +262,68 @@ func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 	t.Logf("readable plates < 80 px at half size: %d; found without zoom %d, with zoom %d", small, found[false], found[true])
 	if found[true] <= found[false] {
 		t.Errorf("the zoom window found %d of %d small plates, without it %d: want more", found[true], small, found[false])
+	}
+}
+
+// farAt is where farFrame puts the half-size scene: inside DefaultZoom's
+// window of a 1280×720 frame.
+var farAt = image.Pt(320, 200)
+
+// farFrame is the image at path shrunk to half size in the middle of a grey
+// 1280×720 frame: its plates as a further car's would look.
+func farFrame(t *testing.T, path string) gocv.Mat {
+	t.Helper()
+	img, err := LoadImage(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	far := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 90, 90, 0), 720, 1280, gocv.MatTypeCV8UC3)
+	roi := far.Region(image.Rectangle{farAt, farAt.Add(image.Pt(img.Cols()/2, img.Rows()/2))})
+	gocv.Resize(img, &roi, image.Pt(roi.Cols(), roi.Rows()), 0, 0, gocv.InterpolationArea)
+	roi.Close()
+	return far
+}
+
+// TestReaderZoomEvery: with ZoomEvery 2 the reader looks through the zoom
+// window on every second image only: read twice each, the far frames give
+// more plates on the second read, and a third read gives the first's.
+func TestReaderZoomEvery(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	dir, labels := dashcam(t)
+	r := NewReader(m, RegionAny)
+	r.ZoomEvery = 2
+	seen := map[string]bool{}
+	var whole, zoom int
+	for _, l := range labels {
+		if seen[l.file] {
+			continue
+		}
+		seen[l.file] = true
+		far := farFrame(t, dir+"/"+l.file)
+		var n [3]int
+		for i := range n {
+			ps, err := r.Read(far)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n[i] = len(ps)
+		}
+		far.Close()
+		empty := gocv.NewMat() // an error, but it counts: the next frame's first read is whole again
+		if _, err := r.Read(empty); err == nil {
+			t.Error("read an empty image without error")
+		}
+		empty.Close()
+		if n[2] != n[0] {
+			t.Errorf("%s: reads 1 and 3 (whole frame) gave %d and %d plates", l.file, n[0], n[2])
+		}
+		whole += n[0]
+		zoom += n[1]
+	}
+	t.Logf("plates read in %d far frames: %d by the whole frame, %d with the zoom window", len(seen), whole, zoom)
+	if zoom <= whole {
+		t.Errorf("the zoomed reads found %d plates, the whole-frame reads %d: want more", zoom, whole)
 	}
 }

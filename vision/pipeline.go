@@ -57,11 +57,14 @@ type PipelineStats struct {
 }
 
 // NewPipeline returns a pipeline for one camera: src's frames read by the
-// shared models under region's rules, tracked by the camera's own tracker.
+// shared models under region's rules (the detector's zoom window on every
+// other frame), tracked by the camera's own tracker.
 func NewPipeline(src *Source, m *Models, region Region) *Pipeline {
+	r := NewReader(m, region)
+	r.ZoomEvery = 2
 	return &Pipeline{
 		Source:  src,
-		Reader:  NewReader(m, region),
+		Reader:  r,
 		Tracker: NewTracker(src.Camera, region),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/ukanpr/anpr/app"
@@ -36,6 +37,13 @@ type Reader struct {
 	MinChars int
 	// TopN is how many candidates each plate carries (default 5).
 	TopN int
+	// ZoomEvery looks through the detector's zoom window on one image in
+	// this many (default 1: every image). A video pipeline sets 2: a
+	// distant plate stays in the window for many frames, and the second
+	// look costs as much as the first.
+	ZoomEvery int
+
+	images atomic.Int64
 }
 
 // NewReader returns a reader using the given models and region.
@@ -45,7 +53,11 @@ func NewReader(m *Models, region Region) *Reader {
 
 // Read returns the plates in img (BGR), strongest detection first.
 func (r *Reader) Read(img gocv.Mat) ([]Plate, error) {
-	dets, err := r.Detector.Detect(img)
+	detect := r.Detector.Detect
+	if n := r.images.Add(1); r.ZoomEvery > 1 && n%int64(r.ZoomEvery) != 0 {
+		detect = r.Detector.DetectWhole
+	}
+	dets, err := detect(img)
 	if err != nil {
 		return nil, err
 	}

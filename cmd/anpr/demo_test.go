@@ -152,7 +152,7 @@ func TestDemoHeadless(t *testing.T) {
 		t.Fatalf("%s has no vrm, match, first_ms and last_ms columns: header %v", d.Truth, rows[0])
 	}
 
-	demoPassFigures(t, rows[1:], vi, fi, li, func(yield func(string, int64) bool) {
+	demoPassFigures(t, rows[1:], vi, fi, li, col["max_width_px"], func(yield func(string, int64) bool) {
 		for _, r := range readList {
 			if !yield(r.vrm, r.ms) {
 				return
@@ -263,17 +263,22 @@ func TestDemoHeadless(t *testing.T) {
 // slack either side) with the same text; a misread when it is within two
 // edits of a plate then in view; otherwise it is unexplained (a real plate
 // of the source frames that has no box, or a false read).
-func demoPassFigures(t *testing.T, rows [][]string, vi, fi, li int, reads iter.Seq2[string, int64]) {
+func demoPassFigures(t *testing.T, rows [][]string, vi, fi, li, wi int, reads iter.Seq2[string, int64]) {
 	type pass struct {
 		vrm         string
 		first, last int64
+		width       int
 		n           int
 	}
 	var passes []*pass
 	for _, r := range rows {
 		first, _ := strconv.ParseInt(r[fi], 10, 64)
 		last, _ := strconv.ParseInt(r[li], 10, 64)
-		passes = append(passes, &pass{vrm: r[vi], first: first - 1000, last: last + 1000})
+		width := 0
+		if wi > 0 {
+			width, _ = strconv.Atoi(r[wi])
+		}
+		passes = append(passes, &pass{vrm: r[vi], first: first - 1000, last: last + 1000, width: width})
 	}
 	var exact, misread, unexplained int
 	var odd []string
@@ -303,26 +308,47 @@ func demoPassFigures(t *testing.T, rows [][]string, vi, fi, li int, reads iter.S
 			odd = append(odd, text)
 		}
 	}
-	// A plate shown in consecutive passes (the drive cuts between frames
-	// a second apart) is one vehicle: read once across them is right.
-	once, never, more := 0, 0, 0
-	for i := 0; i < len(passes); {
-		j, n := i, 0
-		for j < len(passes) && passes[j].vrm == passes[i].vrm {
-			n += passes[j].n
-			j++
+	// A plate shown again within 30 s (the drive cuts between real frames
+	// seconds apart, and comes back to a car) is one vehicle followed: the
+	// tracker reports a text once in its Repeat time (30 s), so read once
+	// across those passes is right. By the widest box: ≥ 80 px, and all.
+	type vehicle struct{ last, n, width int64 }
+	var vehicles []*vehicle
+	byPlate := map[string]*vehicle{}
+	for _, p := range passes {
+		v := byPlate[p.vrm]
+		if v == nil || p.first-v.last > 30_000 {
+			v = &vehicle{}
+			byPlate[p.vrm] = v
+			vehicles = append(vehicles, v)
 		}
-		switch {
-		case n == 0:
-			never++
-		case n == 1:
-			once++
-		default:
-			more++
-		}
-		i = j
+		v.last, v.n, v.width = p.last, v.n+int64(p.n), max(v.width, int64(p.width))
 	}
-	t.Logf("demo passes (consecutive passes of one plate joined): %d; read exactly once %d, more than once %d, never exactly %d", once+never+more, once, more, never)
+	var once, never, more [2]int
+	for _, v := range vehicles {
+		n, w := v.n, v.width
+		for b, in := range [2]bool{w >= 80, true} {
+			switch {
+			case !in:
+			case n == 0:
+				never[b]++
+			case n == 1:
+				once[b]++
+			default:
+				more[b]++
+			}
+		}
+	}
+	for b, band := range [2]string{"≥ 80 px", "all"} {
+		t.Logf("demo vehicles %s (passes of one plate within 30 s joined): %d; read exactly once %d, more than once %d, never exactly %d",
+			band, once[b]+never[b]+more[b], once[b], more[b], never[b])
+	}
+	if more[1] > 0 {
+		t.Errorf("%d vehicles read more than once", more[1])
+	}
+	if n := once[0] + never[0] + more[0]; float64(once[0]) < demoOnceFloor*float64(n) {
+		t.Errorf("%d of %d vehicles ≥ 80 px read exactly, want at least %.0f", once[0], n, demoOnceFloor*float64(n))
+	}
 	t.Logf("reads: %d exact, %d misreads of a plate in view, %d of no plate in view: %v", exact, misread, unexplained, odd)
 }
 
@@ -334,4 +360,7 @@ func demoPassFigures(t *testing.T, rows [][]string, vi, fi, li int, reads iter.S
 const (
 	demoRaisedFloor = 0.75
 	demoKindFloor   = 0.75
+	// Vehicles with a plate ≥ 80 px read exactly (once): 36 of 42 measured
+	// with the third session's models; the target is all.
+	demoOnceFloor = 0.8
 )
