@@ -56,6 +56,7 @@ type benchJSON struct {
 	FPSPerCPU    float64 `json:"fps_per_cpu_second"`
 	MSPerFrame   float64 `json:"ms_per_frame"`
 	Sightings    int64   `json:"sightings"`
+	Unsure       int64   `json:"unsure_passes"`
 	LatencyP50MS float64 `json:"latency_p50_ms,omitempty"`
 	LatencyP99MS float64 `json:"latency_p99_ms,omitempty"`
 	RSSPeakMB    float64 `json:"rss_peak_mb"`
@@ -142,8 +143,8 @@ func runBench(ctx context.Context, m *Main, args []string) error {
 			}
 			continue
 		}
-		fmt.Fprintf(m.Stdout, "%-9s GOMAXPROCS=%d OpenCV threads=%d: %d frames in %.1f s = %.1f frames/s; %.1f CPU s = %.1f frames per CPU second; %.1f ms/frame in the reader; %d sightings",
-			res.Run, res.GOMAXPROCS, res.Threads, res.Frames, res.Seconds, res.FPS, res.CPUSeconds, res.FPSPerCPU, res.MSPerFrame, res.Sightings)
+		fmt.Fprintf(m.Stdout, "%-9s GOMAXPROCS=%d OpenCV threads=%d: %d frames in %.1f s = %.1f frames/s; %.1f CPU s = %.1f frames per CPU second; %.1f ms/frame in the reader; %d sightings, %d unsure passes not reported",
+			res.Run, res.GOMAXPROCS, res.Threads, res.Frames, res.Seconds, res.FPS, res.CPUSeconds, res.FPSPerCPU, res.MSPerFrame, res.Sightings, res.Unsure)
 		switch {
 		case r.realtime && res.Sightings == 0:
 			fmt.Fprintf(m.Stdout, "; no sighting to time; %d frames dropped", res.Dropped)
@@ -182,7 +183,7 @@ func benchRun(ctx context.Context, path string, models *vision.Models, region vi
 	st := p.Stats()
 	res := benchJSON{
 		Video: path, Frames: st.Frames, Dropped: st.Source.Dropped, Seconds: round(el.Seconds(), 2),
-		Sightings: n, CPUSeconds: round(cpu, 2),
+		Sightings: n, Unsure: st.Unsure, CPUSeconds: round(cpu, 2),
 	}
 	if st.Frames > 0 {
 		res.FPS = round(float64(st.Frames)/el.Seconds(), 1)
