@@ -95,10 +95,14 @@ def main():
     ap.add_argument('--easy-from', type=int, default=0)
     ap.add_argument('--export-every', type=int, default=0, help='export best to assets/models every N steps')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--p-cw', type=float, default=None,
+                    help='share of synthetic UK plates in the CW2001-shaped face (default synth.P_CW)')
     ap.add_argument('--reset-best', action='store_true',
                     help='on resuming, forget the best validation so far (this stage picks its own best)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.p_cw is not None:     # before the data worker forks; the validation set follows it too
+        synth.P_CW = a.p_cw
     torch.manual_seed(SEED)
     d = os.path.join(plates.WORK, 'reader')
     os.makedirs(d, exist_ok=True)
