@@ -250,12 +250,12 @@ func (t *Tracker) Update(f *Frame, plates []Plate) ([]app.Sighting, error) {
 			tr.close()
 		default:
 			if !tr.emitted && usedT[i] && tr.missed == 0 && t.certain(tr) {
-				s, err := t.sighting(tr)
+				s, ok, err := t.sighting(tr)
 				if err != nil {
 					return nil, err
 				}
 				tr.emitted = true
-				if !t.repeated(s, f.Time) {
+				if ok && !t.repeated(s, f.Time) {
 					out = append(out, s)
 				}
 			}
@@ -394,12 +394,7 @@ func (t *Tracker) finish(tr *track) (app.Sighting, bool, error) {
 	if tr.emitted || tr.frames < t.MinFrames {
 		return app.Sighting{}, false, nil
 	}
-	s, err := t.sighting(tr)
-	if err == nil && s.Confidence < t.MinConfidence {
-		t.unsure.Add(1)
-		return app.Sighting{}, false, nil
-	}
-	return s, err == nil, err
+	return t.sighting(tr)
 }
 
 // defaultMinConfidence is Tracker.MinConfidence's default. On the demo
@@ -411,9 +406,15 @@ const defaultMinConfidence = 0.1
 // voted confidence was below MinConfidence. Safe to call from any goroutine.
 func (t *Tracker) Unsure() int64 { return t.unsure.Load() }
 
-// sighting votes the track's readings into one sighting.
-func (t *Tracker) sighting(tr *track) (app.Sighting, error) {
+// sighting votes the track's readings into one sighting; not ok (and
+// counted as unsure, its images never encoded) when the vote's confidence is
+// below MinConfidence.
+func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 	v := voteText(tr.votes, t.TopN)
+	if v.conf < t.MinConfidence {
+		t.unsure.Add(1)
+		return app.Sighting{}, false, nil
+	}
 	now := t.Now()
 	text := v.text
 	if t.Region == RegionGB {
@@ -440,12 +441,12 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, error) {
 	}
 	var err error
 	if s.Patch, err = encodeJPEG(tr.patch, t.JPEGQuality); err != nil {
-		return app.Sighting{}, fmt.Errorf("pass %s patch: %w", tr.passID, err)
+		return app.Sighting{}, false, fmt.Errorf("pass %s patch: %w", tr.passID, err)
 	}
 	if s.Overview, err = encodeJPEG(tr.overview, t.JPEGQuality); err != nil {
-		return app.Sighting{}, fmt.Errorf("pass %s overview: %w", tr.passID, err)
+		return app.Sighting{}, false, fmt.Errorf("pass %s overview: %w", tr.passID, err)
 	}
-	return s, nil
+	return s, true, nil
 }
 
 // maxCandidateEdits is how far (Levenshtein) a pass's other readings may be
