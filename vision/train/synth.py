@@ -38,6 +38,7 @@ NI_CODES = ['IA', 'IB', 'IG', 'IJ', 'IL', 'IW', 'JI', 'AZ', 'BZ', 'CZ', 'DZ', 'E
 DIG = '0123456789'
 CW_VARIANTS = 32     # CW2001-shaped face variants (cwface.py)
 P_CW = 0.55          # share of UK plates drawn in them
+LEGIBLE = True       # reader samples keep to the legibility floor (see photometric)
 
 
 def _font_path(name):
@@ -324,8 +325,10 @@ def place_plate(rng, plate, bg, target_w):
     return out, quad
 
 
-def motion_blur(img, rng):
+def motion_blur(img, rng, max_len=None):
     L = int(rng.integers(3, 9))
+    if max_len is not None:
+        L = min(L, max_len)
     ker = np.zeros((L, L), np.float32)
     ker[L // 2] = 1
     M = cv2.getRotationMatrix2D((L / 2 - 0.5, L / 2 - 0.5), rng.uniform(-30, 30), 1)
@@ -334,15 +337,35 @@ def motion_blur(img, rng):
     return cv2.filter2D(img, -1, ker)
 
 
-def photometric(img, rng, strength=1.0, tags=None):
+# Legibility floor (photometric with char_h): a plate a person could still read. Without it the
+# conditions compound into crops nobody can read (an 8 px tall plate under an 8 px motion blur,
+# night x low contrast x haze leaving 5 grey levels of ink against paper under noise of 12), which
+# are label noise in training (they teach the reader to guess) and impossible items in the test.
+MIN_CONTRAST = 0.15      # product of the night, contrast and haze gains (ink/paper ~180 levels at 1)
+BLUR_PER_CHAR = 0.3      # motion blur length <= this x character height (px; ~ half a character's
+                         # width, under two strokes), at least 3 px
+SIGMA_PER_CHAR = 0.12    # focus blur sigma <= this x character height (px), at least 0.4 px
+NOISE_PER_CONTRAST = 0.25  # noise sigma <= this x the ink/paper difference left
+MAX_GLARE = 130          # bloom peak (grey levels) that leaves ink darker than saturated paper
+MIN_PAPER = 40           # the brightest tenth of the crop after exposure (not crushed to black)
+JPEG_SMALL = (12, 40)    # characters under 12 px tall: JPEG quality at least 40 (8x8 blocks)
+
+
+def photometric(img, rng, strength=1.0, tags=None, char_h=None):
     """Colour casts, lighting, night/IR, glare, dirt, blur, noise, JPEG on a BGR uint8 crop.
-    tags (a list), if given, gets the name of each condition applied (for split figures)."""
+    tags (a list), if given, gets the name of each condition applied (for split figures).
+    char_h (character height in crop pixels), if given, bounds the degradations to the legibility
+    floor above; the draws from rng are the same either way."""
     tag = tags.append if tags is not None else (lambda _: None)
+    legible = char_h is not None
     f = img.astype(np.float32)
     h, w = f.shape[:2]
+    gain = 1.0                 # the ink/paper contrast left, as a fraction of the plate's own
     r = rng.random()
     if r < 0.12 * strength:    # night: dark, headlight-lit plate, noise
-        f = f * rng.uniform(0.15, 0.45) + rng.uniform(0, 15)
+        g = rng.uniform(0.15, 0.45)
+        f = f * g + rng.uniform(0, 15)
+        gain *= g
         tag('night')
     elif r < 0.2 * strength:   # IR look: grey, plate bright
         g = cv2.cvtColor(np.clip(f, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -350,16 +373,33 @@ def photometric(img, rng, strength=1.0, tags=None):
         tag('ir')
     if rng.random() < 0.6:     # colour cast (the real frames are pink / purple)
         f = f * np.array([rng.uniform(0.8, 1.25), rng.uniform(0.7, 1.05), rng.uniform(0.85, 1.3)], np.float32)
-    f = f * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)              # contrast / brightness
+    g = rng.uniform(0.6, 1.3)
+    f = f * g + rng.uniform(-40, 40)              # contrast / brightness
+    gain *= g
+    if legible:
+        hi = np.percentile(f, 90)
+        if hi < MIN_PAPER:
+            f += MIN_PAPER - hi
     if rng.random() < 0.25:   # low contrast haze
-        f = f * rng.uniform(0.4, 0.8) + rng.uniform(30, 120)
+        g, b = rng.uniform(0.4, 0.8), rng.uniform(30, 120)
+        if legible:
+            g = min(1.0, max(g, MIN_CONTRAST / gain))
+        f = f * g + b
+        gain *= g
         tag('haze')
+    if legible and gain < MIN_CONTRAST:   # night x low contrast without haze: lift around the mean
+        m = f.mean()
+        f = (f - m) * (MIN_CONTRAST / gain) + m
+        gain = MIN_CONTRAST
     if rng.random() < 0.15 * strength:   # glare / headlight bloom
         tag('glare')
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         s = rng.uniform(0.1, 0.5) * w
-        f = f + rng.uniform(60, 200) * np.exp(-((xx - cx) ** 2 + ((yy - cy) * 2) ** 2) / (2 * s * s))[..., None]
+        a = rng.uniform(60, 200)
+        if legible:
+            a = min(a, MAX_GLARE)
+        f = f + a * np.exp(-((xx - cx) ** 2 + ((yy - cy) * 2) ** 2) / (2 * s * s))[..., None]
     if rng.random() < 0.2 * strength:    # dirt blobs
         tag('dirt')
         for _ in range(int(rng.integers(1, 6))):
@@ -378,15 +418,23 @@ def photometric(img, rng, strength=1.0, tags=None):
     img = np.clip(f, 0, 255).astype(np.uint8)
     r = rng.random()
     if r < 0.25 * strength:
-        img = motion_blur(img, rng)
+        img = motion_blur(img, rng, max(3, int(BLUR_PER_CHAR * char_h)) if legible else None)
         tag('motion-blur')
     elif r < 0.5 * strength:
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.5))
+        sg = rng.uniform(0.4, 1.5)
+        if legible:
+            sg = min(sg, max(0.4, SIGMA_PER_CHAR * char_h))
+        img = cv2.GaussianBlur(img, (0, 0), sg)
         tag('focus-blur')
     if rng.random() < 0.6:
-        img = np.clip(img.astype(np.float32) + rng.normal(0, rng.uniform(2, 12), img.shape), 0, 255).astype(np.uint8)
+        sd = rng.uniform(2, 12)
+        if legible:
+            sd = min(sd, max(1.0, NOISE_PER_CONTRAST * 180 * gain))
+        img = np.clip(img.astype(np.float32) + rng.normal(0, sd, img.shape), 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
         q = int(rng.integers(20, 90))
+        if legible and char_h < JPEG_SMALL[0]:
+            q = max(q, JPEG_SMALL[1])
         img = cv2.imdecode(cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, q])[1], cv2.IMREAD_COLOR)
     return img
 
@@ -441,7 +489,10 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None):
             del tags[:]
         return reader_sample(rng, bgs, p_eu, strength, tags)
     if strength >= 1 or rng.random() < strength:   # (no extra draw at full strength)
-        crop = photometric(crop, rng, strength, tags)
+        # character height in crop pixels: 79 of 111 mm on a one-line plate, 64 of 178-203 mm
+        # a line on a two-line one
+        char_h = th * (0.71 if pw / ph >= plates.TWO_LINE_ASPECT else 0.34)
+        crop = photometric(crop, rng, strength, tags, char_h=char_h if LEGIBLE else None)
     return plates.reader_input(crop), text
 
 
@@ -463,7 +514,7 @@ def real_sample(rng, item):
     b = jitter_box(rng, box, 0.03, 0.06)
     x0, y0, x1, y1 = plates.crop_box(b, frame.shape)
     crop = frame[y0:y1, x0:x1]
-    crop = photometric(crop, rng, strength=0.5)
+    crop = photometric(crop, rng, strength=0.5, char_h=0.7 * box[3] if LEGIBLE else None)
     return plates.reader_input(crop), text
 
 
