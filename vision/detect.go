@@ -31,9 +31,9 @@ type Detector struct {
 	Threshold float32
 	// NMS is the IoU above which the weaker of two boxes is suppressed.
 	NMS float64
-	// Zoom is the part of the frame looked at a second time, at a larger
-	// scale, for distant plates (default DefaultZoom; the zero Zoom looks
-	// once).
+	// Zoom is the part of the frame Detect looks at a second time, at a
+	// larger scale, for distant plates (default DefaultZoom; the zero Zoom
+	// looks once). A Reader made by NewReader starts from it.
 	Zoom Zoom
 
 	mu  sync.Mutex
@@ -101,15 +101,18 @@ func (d *Detector) Close() error {
 // window, those it finds there that do not touch the window's edge (a plate
 // cut by the edge is the whole frame's to find).
 func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
-	return d.detect(img, true)
+	return d.DetectZoom(img, d.Zoom)
 }
 
 // DetectWhole is Detect without the second look through the zoom window.
 func (d *Detector) DetectWhole(img gocv.Mat) ([]Detection, error) {
-	return d.detect(img, false)
+	return d.DetectZoom(img, Zoom{})
 }
 
-func (d *Detector) detect(img gocv.Mat, zoom bool) ([]Detection, error) {
+// DetectZoom is Detect through the window z instead of d.Zoom (the zero
+// Zoom: the whole frame only). Each camera of a car can have its own
+// window while the cameras share one detector.
+func (d *Detector) DetectZoom(img gocv.Mat, z Zoom) ([]Detection, error) {
 	if img.Empty() {
 		return nil, fmt.Errorf("detect plates: empty image")
 	}
@@ -118,7 +121,7 @@ func (d *Detector) detect(img gocv.Mat, zoom bool) ([]Detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	if win := d.Zoom.window(W, H); zoom && !win.Empty() {
+	if win := z.window(W, H); !win.Empty() {
 		more, err := d.detectIn(img, win)
 		if err != nil {
 			return nil, err

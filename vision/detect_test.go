@@ -2,7 +2,6 @@ package vision
 
 import (
 	"image"
-	"os"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -208,12 +207,7 @@ func TestZoomedKeepsOnlyNewSmallPlates(t *testing.T) {
 // under 80 px wide.
 func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 	checkMats(t)
-	testModels(t)                                  // skips when no model is committed
-	m, err := LoadModels(os.Getenv("ANPR_MODELS")) // its own: the zoom is changed below
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := testModels(t)
 	dir, labels := dashcam(t)
 	byFile := map[string][]label{}
 	for _, l := range labels {
@@ -224,14 +218,12 @@ func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 	for file, ls := range byFile {
 		far := farFrame(t, dir+"/"+file)
 		dets := map[bool][]Detection{}
-		for _, zoom := range []bool{false, true} {
-			m.Detector.Zoom = Zoom{}
-			if zoom {
-				m.Detector.Zoom = DefaultZoom
-			}
-			if dets[zoom], err = m.Detector.Detect(far); err != nil {
+		for zoom, z := range map[bool]Zoom{false: {}, true: DefaultZoom} {
+			d, err := m.Detector.DetectZoom(far, z)
+			if err != nil {
 				t.Fatal(err)
 			}
+			dets[zoom] = d
 		}
 		far.Close()
 		for _, d := range dets[false] {
@@ -325,5 +317,41 @@ func TestReaderZoomEvery(t *testing.T) {
 	t.Logf("plates read in %d far frames: %d by the whole frame, %d with the zoom window", len(seen), whole, zoom)
 	if zoom <= whole {
 		t.Errorf("the zoomed reads found %d plates, the whole-frame reads %d: want more", zoom, whole)
+	}
+}
+
+// TestReaderOwnZoom: a reader's own window is the one looked through, not
+// the shared detector's: a window over the grey top-left corner of the far
+// frames (where no scene is) finds what the whole frame finds, and the
+// detector's Zoom is untouched.
+func TestReaderOwnZoom(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	dir, labels := dashcam(t)
+	corner := Zoom{0, 0, 0.25, 0.27}
+	r := NewReader(m, RegionAny)
+	if r.Zoom != m.Detector.Zoom {
+		t.Fatalf("NewReader's zoom %v, the detector's %v", r.Zoom, m.Detector.Zoom)
+	}
+	r.Zoom = corner
+	whole := NewReader(m, RegionAny)
+	whole.Zoom = Zoom{}
+	for _, l := range labels[:min(len(labels), 6)] {
+		far := farFrame(t, dir+"/"+l.file)
+		got, err := r.Read(far)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := whole.Read(far)
+		if err != nil {
+			t.Fatal(err)
+		}
+		far.Close()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d plates through a window on empty grey, %d by the whole frame", l.file, len(got), len(want))
+		}
+	}
+	if m.Detector.Zoom != DefaultZoom {
+		t.Errorf("the shared detector's zoom changed to %v", m.Detector.Zoom)
 	}
 }

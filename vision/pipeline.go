@@ -58,7 +58,8 @@ type PipelineStats struct {
 
 // NewPipeline returns a pipeline for one camera: src's frames read by the
 // shared models under region's rules (the detector's zoom window on every
-// other frame), tracked by the camera's own tracker.
+// other frame), tracked by the camera's own tracker. Its Reader is a
+// *Reader, to set the camera's own zoom window on.
 func NewPipeline(src *Source, m *Models, region Region) *Pipeline {
 	r := NewReader(m, region)
 	r.ZoomEvery = 2

@@ -37,10 +37,15 @@ type Reader struct {
 	MinChars int
 	// TopN is how many candidates each plate carries (default 5).
 	TopN int
-	// ZoomEvery looks through the detector's zoom window on one image in
-	// this many (default 1: every image). A video pipeline sets 2: a
-	// distant plate stays in the window for many frames, and the second
-	// look costs as much as the first.
+	// Zoom is the window of the frame the detector looks at a second time,
+	// at a larger scale, for distant plates (NewReader: the detector's
+	// Zoom; the zero Zoom looks once). A camera mounted otherwise than
+	// facing ahead may want another.
+	Zoom Zoom
+	// ZoomEvery looks through the zoom window on one image in this many
+	// (default 1: every image). A video pipeline sets 2: a distant plate
+	// stays in the window for many frames, and the second look costs as
+	// much as the first.
 	ZoomEvery int
 
 	images atomic.Int64
@@ -48,16 +53,16 @@ type Reader struct {
 
 // NewReader returns a reader using the given models and region.
 func NewReader(m *Models, region Region) *Reader {
-	return &Reader{Detector: m.Detector, Recogniser: m.Recogniser, Region: region}
+	return &Reader{Detector: m.Detector, Recogniser: m.Recogniser, Region: region, Zoom: m.Detector.Zoom}
 }
 
 // Read returns the plates in img (BGR), strongest detection first.
 func (r *Reader) Read(img gocv.Mat) ([]Plate, error) {
-	detect := r.Detector.Detect
+	zoom := r.Zoom
 	if n := r.images.Add(1); r.ZoomEvery > 1 && n%int64(r.ZoomEvery) != 0 {
-		detect = r.Detector.DetectWhole
+		zoom = Zoom{}
 	}
-	dets, err := detect(img)
+	dets, err := r.Detector.DetectZoom(img, zoom)
 	if err != nil {
 		return nil, err
 	}

@@ -150,6 +150,12 @@ type config struct {
 type cameraConfig struct {
 	ID     string `toml:"id"`
 	Source string `toml:"source"`
+	// Zoom is the window the detector looks at again for distant plates:
+	// "on" (default: the middle of a forward view), "off", or
+	// "X0,Y0,X1,Y1" fractions of the frame.
+	Zoom string `toml:"zoom"`
+
+	zoom vision.Zoom // Zoom parsed by check
 }
 
 // alertConfig is the [alerts] table: the alert policy and the sound output.
@@ -221,7 +227,8 @@ func (c *config) check() error {
 		return errors.New("cameras: at least one [[cameras]] table with id and source is needed")
 	}
 	seen := map[string]bool{}
-	for i, cam := range c.Cameras {
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
 		switch {
 		case cam.ID == "":
 			return fmt.Errorf("cameras[%d].id: missing", i)
@@ -231,6 +238,11 @@ func (c *config) check() error {
 			return fmt.Errorf("cameras[%d].source: missing", i)
 		}
 		seen[cam.ID] = true
+		z, err := vision.ParseZoom(cam.Zoom)
+		if err != nil {
+			return fmt.Errorf("cameras[%d].zoom: %w", i, err)
+		}
+		cam.zoom = z
 	}
 	if _, err := gpsSource(c.GPS.Source, c.GPS.Baud); err != nil {
 		return fmt.Errorf("gps.source: %w", err)
@@ -472,6 +484,7 @@ func openLiveCar(ctx context.Context, cfg *config, logger *slog.Logger) (*car, e
 	c.closers = append(c.closers, c.Models.Close)
 	for _, cam := range cfg.Cameras {
 		p := vision.NewPipeline(vision.NewSource(cam.Source, cam.ID), c.Models, region)
+		p.Reader.(*vision.Reader).Zoom = cam.zoom
 		p.Logger = logger
 		c.Pipelines = append(c.Pipelines, p)
 	}

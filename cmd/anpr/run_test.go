@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ukanpr/anpr/app"
+	"github.com/ukanpr/anpr/vision"
 )
 
 // runMain runs `anpr args…` and returns stdout, stderr and the exit status.
@@ -111,6 +112,13 @@ func TestLoadConfigExample(t *testing.T) {
 	if p.SpeakUpTo != 3 || p.RepeatUpTo != 2 || p.MaxUnacked != 3 {
 		t.Errorf("policy %+v", p)
 	}
+	// the front camera leaves zoom out (the default window), the rear sets its own
+	if z := cfg.Cameras[0].zoom; z != vision.DefaultZoom {
+		t.Errorf("front camera zoom %v, want the default %v", z, vision.DefaultZoom)
+	}
+	if z := cfg.Cameras[1].zoom; z != (vision.Zoom{X0: 0.15, Y0: 0.3, X1: 0.85, Y1: 0.9}) {
+		t.Errorf("rear camera zoom %v", z)
+	}
 }
 
 func TestLoadConfigErrors(t *testing.T) {
@@ -138,6 +146,8 @@ db = "car.db"
 		{"sound", base + "[alerts]\nsound = \"loud\"\n", "alerts.sound"},
 		{"no cameras", "[gps]\nsource = \"gpsd:\"\n[store]\ndb = \"x\"\n", "cameras: at least one"},
 		{"camera without source", strings.Replace(base, `source = "0"`, `source = ""`, 1), "cameras[0].source: missing"},
+		{"camera zoom", strings.Replace(base, `source = "0"`, "source = \"0\"\nzoom = \"0.5,0.2,0.4,0.9\"", 1), `cameras[0].zoom: zoom "0.5,0.2,0.4,0.9": want 0 ≤ X0 < X1 ≤ 1`},
+		{"camera zoom word", strings.Replace(base, `source = "0"`, "source = \"0\"\nzoom = \"wide\"", 1), `cameras[0].zoom: zoom "wide": want off, on or X0,Y0,X1,Y1`},
 		{"camera twice", base + "[[cameras]]\nid = \"front\"\nsource = \"1\"\n", `cameras[1].id: "front" is used twice`},
 		{"gps kind", strings.Replace(base, `"gpsd:"`, `"bluetooth:x"`, 1), `gps.source: "bluetooth:x": unknown kind`},
 		{"gps baud on tcp", strings.Replace(base, `"gpsd:"`, "\"tcp:router:10110\"\nbaud = 4800", 1), "gps.source: baud is for serial sources only"},

@@ -83,7 +83,8 @@ func (f *configFile) reads(text []byte, want *config) bool {
 }
 
 // withSettings returns a copy of c with s applied, checked as a whole.
-// Cameras keep their ids by position; an added one is named camN.
+// Cameras keep their ids and zoom windows by position; an added one is
+// named camN.
 func (c *config) withSettings(s ui.Settings) (*config, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -98,7 +99,8 @@ func (c *config) withSettings(s ui.Settings) (*config, error) {
 		}
 		cam := cameraConfig{Source: src}
 		if i := len(next.Cameras); i < len(c.Cameras) {
-			cam.ID = c.Cameras[i].ID
+			cam = c.Cameras[i] // its id and zoom window
+			cam.Source = src
 		} else {
 			for n := i + 1; cam.ID == "" || ids[cam.ID]; n++ {
 				cam.ID = "cam" + strconv.Itoa(n)

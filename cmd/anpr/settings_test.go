@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ukanpr/anpr/app/ui"
+	"github.com/ukanpr/anpr/vision"
 )
 
 // commentLines are the comment lines of a TOML text, trimmed.
@@ -71,6 +72,9 @@ func TestSaveSettingsInPlace(t *testing.T) {
 			got.BackOffice.CA != before.BackOffice.CA || got.BackOffice.Interval != before.BackOffice.Interval ||
 			got.Matching != before.Matching || got.GPS.ClockBound != before.GPS.ClockBound {
 			t.Errorf("step %d: fields the admin did not touch changed:\n%+v\nwas\n%+v", i, got, before)
+		}
+		if rear := (vision.Zoom{X0: 0.15, Y0: 0.3, X1: 0.85, Y1: 0.9}); i == 0 && got.Cameras[1].zoom != rear {
+			t.Errorf("step %d: the rear camera's zoom window %v was not kept (want %v)", i, got.Cameras[1].zoom, rear)
 		}
 		if got.GPS.Source != "serial:/dev/ttyACM0" && got.GPS.Baud != 0 {
 			t.Errorf("step %d: baud %d kept for %s", i, got.GPS.Baud, got.GPS.Source)
