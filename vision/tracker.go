@@ -317,8 +317,33 @@ func (t *Tracker) match(tr *track, pred image.Rectangle, p Plate) float64 {
 	}
 	if n := len(tr.votes); n > 0 && tr.votes[n-1].text == p.Text {
 		score += 0.5 // same text: almost surely the same plate
+	} else if other(tr, p) {
+		return 0
 	}
 	return score
+}
+
+// A confident reading this many edits from a track's last confident one is
+// another plate, wherever its box: a vehicle pulling in where another was
+// (or, on recorded video, a cut between scenes) must not have its read voted
+// into the one before. A misread of the same plate costs one or two edits.
+const (
+	otherPlateEdits = 3
+	otherPlateConf  = 0.5
+)
+
+// other reports whether p reads, confidently, as another plate than the
+// track's latest confident reading.
+func other(tr *track, p Plate) bool {
+	if p.Confidence < otherPlateConf {
+		return false
+	}
+	for i := len(tr.votes) - 1; i >= 0; i-- {
+		if v := tr.votes[i]; v.conf >= otherPlateConf {
+			return vrm.EditDistance(v.text, p.Text) >= otherPlateEdits
+		}
+	}
+	return false
 }
 
 func centre(r image.Rectangle) (float64, float64) {

@@ -273,3 +273,36 @@ func TestTrackerDropsUnsurePasses(t *testing.T) {
 		t.Errorf("clear pass: %d sightings, %d unsure", len(ss), tr.Unsure())
 	}
 }
+
+// TestTrackerSplitsAnotherPlateInTheSameBox: a vehicle pulling in where
+// another was (on recorded video, a cut between scenes) reads confidently as
+// another plate in the same box: two passes, each read once. An unsure
+// reading or a one-character misread in between does not split a pass.
+func TestTrackerSplitsAnotherPlateInTheSameBox(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("front", RegionGB)
+	tr.EarlyFrames = 0
+	box := image.Rect(500, 400, 650, 440)
+	ss := drive(t, tr, 30, func(i int) []Plate {
+		switch {
+		case i == 4: // a misread of the first plate: the same pass
+			return []Plate{plateAt("NR02KDV", 0.9, box)}
+		case i == 7: // an unsure reading of something else: the same pass
+			return []Plate{plateAt("XY11ABC", 0.3, box)}
+		case i < 15:
+			return []Plate{plateAt("NR02KDU", 0.95, box)}
+		default:
+			return []Plate{plateAt("MR02USZ", 0.95, box.Add(image.Pt(4, -2)))}
+		}
+	})
+	var got []string
+	for _, s := range ss {
+		got = append(got, s.Text)
+	}
+	if len(ss) != 2 || ss[0].Text != "NR02KDU" || ss[1].Text != "MR02USZ" {
+		t.Fatalf("sightings %v, want [NR02KDU MR02USZ]", got)
+	}
+	if ss[0].Frames != 15 || ss[1].Frames != 15 {
+		t.Errorf("frames %d and %d, want 15 each", ss[0].Frames, ss[1].Frames)
+	}
+}

@@ -1,7 +1,8 @@
 """Builds the demo drive in testdata/demo/ from the real dash-cam frames.
 
-Every labelled plate box of ../shared/data/plates/dashcam-ro/ gets a synthetic UK plate
-(synth.render_uk, the same plate for the same real vehicle) warped onto it and tinted with the
+Every labelled plate box of ../shared/data/plates/dashcam-ro/, and every box of
+vision/train/demo_boxes.csv (real plates the labels do not box, checked by eye), gets a synthetic
+UK plate (synth.render_uk, the same plate for the same real vehicle) warped onto it and tinted with the
 frame's colour cast; each frame is shown for FRAME_S seconds with a slow camera zoom, encoded to a
 1280x720 H.264 video. Also written: an NMEA track of the same duration (re-timed from
 ../shared/data/nmea/nl2008u.log), a hot list hitting some plates (exact, look-alike, wildcard),
@@ -138,10 +139,21 @@ def plate_key(fn, bi, r):
     return r['text'] or '%s#%d' % (fn, bi)
 
 
+EXTRA_BOXES = os.path.join(plates.TRAIN_DIR, 'demo_boxes.csv')
+
+
+def extra_boxes():
+    """The rows of demo_boxes.csv as label rows without text."""
+    with open(EXTRA_BOXES) as f:
+        lines = [ln for ln in f if not ln.startswith('#')]
+    return [dict(file=r['file'], text='', box=(int(r['x']), int(r['y']), int(r['w']), int(r['h'])), readable=0)
+            for r in csv.DictReader(lines)]
+
+
 def assign_plates():
     """(frames in capture order, {file: label rows}, {vehicle key: (plate BGR, VRM)}): one synthetic
-    UK plate per real vehicle (real text), one per unlabelled box; deterministic."""
-    rows = plates.load_labels()
+    UK plate per real vehicle (real text), one per box without text; deterministic."""
+    rows = plates.load_labels() + extra_boxes()
     frames = sorted({r['file'] for r in rows}, key=plates.frame_time)
     by_file = {}
     for r in rows:
