@@ -60,6 +60,27 @@ func TestFindDemo(t *testing.T) {
 	}
 }
 
+// TestDemoTruthIsUK: every plate of the bundled drive is a mark the UK rules
+// accept: a UK demo with marks no UK plate carries would have the rules
+// "repair" correct reads into other marks.
+func TestDemoTruthIsUK(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "demo", "truth.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("truth.csv: %v", err)
+	}
+	built := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) // the date the drive's marks were drawn for
+	for _, r := range rows[1:] {
+		if !vrm.Valid(r[0], built) {
+			t.Errorf("truth.csv: %s is no UK mark", r[0])
+		}
+	}
+}
+
 // TestDemoHeadless plays the bundled drive as fast as it can and checks the
 // JSON lines against the drive's ground truth: the expected hits raised on
 // the right vehicle's read with the right match kind, and no hit on a read

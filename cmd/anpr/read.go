@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"strings"
@@ -18,13 +19,17 @@ func init() {
 	register(command{name: "read", summary: "recognise plates in still images", run: runRead})
 }
 
-const readUsage = `read [--region gb|any] [--json] IMAGE...
+const readUsage = `read [--region gb|any] [--json] [--crop] IMAGE...
 
 Finds and reads the number plates in each image. --region gb (the default)
 applies the UK registration rules: look-alike characters are repaired into
 valid UK marks and valid marks are preferred; a foreign plate is still read,
 with format "unknown". --region any reads any Latin letter/digit plate as
 the model reads it.
+
+--crop takes each image to be one plate already cut out (a sighting's
+patch, a crop from another system): the detector is skipped and the whole
+image is read as the plate, reported at box 0,0 and the image's size.
 
 With --json, one object per image:
   {"file":…, "ms":…, "plates":[{"text":…, "confidence":…, "box":[x,y,w,h],
@@ -124,6 +129,7 @@ func runRead(ctx context.Context, m *Main, args []string) error {
 	var vf visionFlags
 	vf.add(fs, true)
 	asJSON := fs.Bool("json", false, "one JSON object per image")
+	crop := fs.Bool("crop", false, "each image is one plate already cut out: read it whole, no detector")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -142,7 +148,7 @@ func runRead(ctx context.Context, m *Main, args []string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		res, err := readImage(reader, path)
+		res, err := readImage(reader, path, *crop)
 		if err != nil {
 			if !errors.Is(err, vision.ErrUnreadableImage) {
 				return err
@@ -165,14 +171,22 @@ func runRead(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-func readImage(reader *vision.Reader, path string) (imageJSON, error) {
+// readImage reads the plates in the image at path; crop: the image is one
+// plate, read whole.
+func readImage(reader *vision.Reader, path string, crop bool) (imageJSON, error) {
 	img, err := vision.LoadImage(path)
 	if err != nil {
 		return imageJSON{}, err
 	}
 	defer img.Close()
 	start := time.Now()
-	plates, err := reader.Read(img)
+	var plates []vision.Plate
+	if crop {
+		whole := vision.Detection{Box: image.Rect(0, 0, img.Cols(), img.Rows()), Score: 1}
+		plates, err = reader.ReadBoxes(img, []vision.Detection{whole})
+	} else {
+		plates, err = reader.Read(img)
+	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		return imageJSON{}, fmt.Errorf("image %s: %w", path, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ukanpr/anpr/assets"
 	"github.com/ukanpr/anpr/vision"
+	"gocv.io/x/gocv"
 )
 
 // modelArgs returns the --models flag for $ANPR_MODELS, and skips the test
@@ -105,5 +107,49 @@ func TestReadText(t *testing.T) {
 	stdout, stderr, code := runMain(t, append(append([]string{"read"}, margs...), img)...)
 	if code != 0 || !strings.HasPrefix(stdout, img+": ") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestReadCrop: --crop reads a plate already cut out of a real frame (the
+// labelled box with the reader's own margin) as one plate at the whole
+// image, and a whole frame given as a crop is one (wrong) plate or none,
+// never the several a frame holds.
+func TestReadCrop(t *testing.T) {
+	checkMats(t)
+	margs := modelArgs(t)
+	frame, err := vision.LoadImage(filepath.Join(dashcamDir, "images", "valid_dayride_type1_001.mp4_t_1198.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frame.Close()
+	// B01XEN, 276×66 at 478,543, grown by 8 % / 15 % a side as the reader crops
+	roi := frame.Region(image.Rect(478-22, 543-10, 478+276+22, 543+66+10))
+	crop := filepath.Join(t.TempDir(), "patch.png")
+	ok := gocv.IMWrite(crop, roi)
+	roi.Close()
+	if !ok {
+		t.Fatal("cannot write the crop")
+	}
+	several := filepath.Join(dashcamDir, "images", "train_dayride_type1_001.mp4_t_519.jpg") // three plates
+	args := append(append([]string{"read", "--crop", "--region", "any", "--json"}, margs...), crop, several)
+	stdout, stderr, code := runMain(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 images:\n%s", len(lines), stdout)
+	}
+	var got [2]imageJSON
+	for i, l := range lines {
+		if err := json.Unmarshal([]byte(l), &got[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ps := got[0].Plates; len(ps) != 1 || ps[0].Text != "B01XEN" || ps[0].Box != [4]int{0, 0, 320, 86} {
+		t.Errorf("the crop read as %+v, want B01XEN at [0 0 320 86]", ps)
+	}
+	if ps := got[1].Plates; len(ps) > 1 {
+		t.Errorf("a whole frame as a crop gave %d plates", len(ps))
 	}
 }

@@ -3,12 +3,20 @@ from ../shared, never copied or trained on) in UK formats, spaced like a real pl
 character cells, 11 mm gaps, 33 mm group gap on a 520 x 111 mm white or yellow plate), read by
 assets/models/plate-reader.onnx in cv2.dnn. Tiles have no I or Q, so NI marks use Z codes.
 
-  /usr/bin/python3 vision/train/eval_gbchars.py [--n 1000]
+  /usr/bin/python3 vision/train/eval_gbchars.py [--n 1000] [--anpr BIN]
+
+With --anpr (an anpr binary: go build -o BIN ./cmd/anpr), the same crops are also read the way
+the product reads them in its default --region gb: `anpr read --crop --region gb`, the reader
+plus the UK rules of app/vrm (look-alikes repaired where the format wants a digit or a letter).
+The crops go to a temporary folder for that run and are deleted after it.
 """
 import argparse
 import csv
+import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import cv2
 import numpy as np
@@ -71,12 +79,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--n', type=int, default=1000)
     ap.add_argument('--model', default=None)
+    ap.add_argument('--anpr', default=None, help='also read the crops with this anpr binary in --region gb')
     a = ap.parse_args()
     r = onnx_reader.OnnxReader(a.model)
     tiles = load_tiles()
     rng = np.random.default_rng(SEED)
     ok, pairs, cer, n = 0, [], 0.0, 0
-    byw = {}
+    byw, crops = {}, []
     for i in range(a.n):
         groups, kind = mark(rng, tiles)
         t = ''.join(groups)
@@ -90,6 +99,7 @@ def main():
         canvas[oy:oy + h, ox:ox + w] = p
         x0, y0, x1, y1 = plates.crop_box((ox, oy, w, h), canvas.shape)
         got = r.read(plates.reader_input(canvas[y0:y1, x0:x1]))
+        crops.append((canvas[y0:y1, x0:x1], t))
         n += 1
         ok += got == t
         band = '80-160' if w < 160 else '160-300'
@@ -105,6 +115,35 @@ def main():
     print('top substitutions (truth->read: n):', ', '.join('%s->%s: %d' % (k[0], k[1], v) for k, v in sorted(c.items(), key=lambda kv: -kv[1])[:12]))
     print('look-alike substitutions:', ', '.join('%s->%s: %d' % (x, y, c.get((x, y), 0)) for x, y in LOOKALIKE))
     print('examples of misreads:', ', '.join('%s->%s' % p for p in pairs[:15]))
+    if a.anpr:
+        read_with_anpr(a.anpr, a.model, crops)
+
+
+def read_with_anpr(binary, model, crops):
+    """The crops read by `anpr read --crop --region gb` (reader + UK rules)."""
+    models = os.path.dirname(os.path.abspath(model)) if model else plates.MODELS
+    with tempfile.TemporaryDirectory() as d:
+        files = []
+        for i, (c, _) in enumerate(crops):
+            files.append(os.path.join(d, '%04d.png' % i))
+            cv2.imwrite(files[-1], c)
+        out = subprocess.run([binary, 'read', '--crop', '--region', 'gb', '--json', '--threads', '1',
+                              '--models', models] + files, check=True, capture_output=True, text=True).stdout
+    got = {}
+    for line in out.splitlines():
+        o = json.loads(line)
+        got[o['file']] = o['plates'][0]['text'] if o['plates'] else ''
+    ok, pairs = 0, []
+    for f, (_, t) in zip(files, crops):
+        ok += got.get(f) == t
+        if got.get(f) != t:
+            pairs.append((t, got.get(f, '')))
+    n = len(crops)
+    print('read as the product does (anpr read --crop --region gb, UK rules): exact %.2f %% (%d/%d)' % (
+        100.0 * ok / n, ok, n))
+    c = onnx_reader.confusions(pairs)
+    print('  top substitutions:', ', '.join('%s->%s: %d' % (k[0], k[1], v) for k, v in sorted(c.items(), key=lambda kv: -kv[1])[:10]))
+    print('  examples of misreads:', ', '.join('%s->%s' % p for p in pairs[:15]))
 
 
 if __name__ == '__main__':

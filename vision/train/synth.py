@@ -29,6 +29,7 @@ EU_FONTS = ['OSP-DIN.ttf', 'RG2014C.ttf', 'RG2014D.ttf', 'DejaVuSansCondensed-Bo
 
 L_ALL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
 L_CUR = 'ABCDEFGHJKLMNOPRSTUVWXYZ'          # no I, Q in current-format random letters
+L_GB = 'ABCDEFGHJKLMNOPRSTUVWXY'            # no I, Q, Z: memory tags, prefix / suffix / dateless letters
 L_AREA = 'ABCDEFGHKLMNOPRSVWY'              # first letter of current-format memory tag
 L_PREFIX = 'ABCDEFGHJKLMNPRSTVWXY'          # year letters (no I O Q U Z)
 L_NI = 'ABCDEFGHJKLMNOPRSTUVWXY'
@@ -93,18 +94,23 @@ def pick(rng, s, n=1):
 
 
 def uk_text(rng):
-    """(groups, kind): groups is the list of character groups as printed."""
+    """(groups, kind): groups is the list of character groups as printed; every mark is one
+    app/vrm classifies as a UK mark (DVLA INF104: no I, Q or Z in memory tags or in prefix,
+    suffix and dateless letters)."""
     r = rng.random()
     if r < 0.45:
         age = int(rng.integers(2, 26)) if rng.random() < 0.5 else int(rng.integers(51, 76))
-        return [pick(rng, L_AREA) + pick(rng, L_CUR) + '%02d' % age, pick(rng, L_CUR, 3)], 'current'
+        return [pick(rng, L_AREA) + pick(rng, L_GB) + '%02d' % age, pick(rng, L_CUR, 3)], 'current'
     if r < 0.62:
-        return [pick(rng, L_PREFIX) + str(int(rng.integers(1, 1000))), pick(rng, L_CUR, 3)], 'prefix'
+        return [pick(rng, L_PREFIX) + str(int(rng.integers(1, 1000))), pick(rng, L_GB, 3)], 'prefix'
     if r < 0.75:
-        return [pick(rng, L_CUR, 3), str(int(rng.integers(1, 1000))) + pick(rng, L_PREFIX)], 'suffix'
+        return [pick(rng, L_GB, 3), str(int(rng.integers(1, 1000))) + pick(rng, L_PREFIX)], 'suffix'
     if r < 0.87:
-        lt = pick(rng, L_CUR, int(rng.integers(1, 4)))
-        dg = str(int(rng.integers(1, 10 ** int(rng.integers(1, 5)))))
+        lt = pick(rng, L_GB, int(rng.integers(1, 4)))
+        nd = int(rng.integers(1, 5))
+        if len(lt) == 3:     # ABC 1234 / 1234 ABC are Northern Irish only
+            nd = min(nd, 3)
+        dg = str(int(rng.integers(1, 10 ** nd)))
         return ([lt, dg] if rng.random() < 0.6 else [dg, lt]), 'dateless'
     ni = pick(rng, L_NI) + NI_CODES[int(rng.integers(len(NI_CODES)))]
     if rng.random() < 0.3:
