@@ -125,12 +125,15 @@ class Face:
         elif c == 'N':
             s = [st(L), st(R), [(L, -E + u(0, 4)), (R, H + E - u(0, 4))]]
         elif c == 'M':
-            d = u(38, 66)
+            d = u(38, 74)                       # depth of the middle vertex
             s = [st(L), st(R), [(L, -E + 2), (W / 2, d), (R, -E + 2)]]
         elif c == 'W':
             a = u(-E, 32)                       # height of the middle apex (-E: full height)
-            x1 = u(10, 15)
-            s = [[(L - u(1, 4), -E), (x1, H + E), (W / 2, a), (W - x1, H + E), (R + u(1, 4), -E)]]
+            if self.rng.random() < 0.4:         # upright sides: an M upside down, told apart by its vertex
+                s = [st(L), st(R), [(L, H + E - 2), (W / 2, a), (R, H + E - 2)]]
+            else:
+                x1 = u(10, 15)
+                s = [[(L - u(1, 4), -E), (x1, H + E), (W / 2, a), (W - x1, H + E), (R + u(1, 4), -E)]]
         elif c == 'V':
             s = [[(L - u(1, 4), -E), (W / 2, H + E - u(0, 6)), (R + u(1, 4), -E)]]
         elif c == 'A':
