@@ -18,14 +18,16 @@
 //	       |                               never a queue that grows. Lossless file
 //	       |                               replay waits for the consumer instead.
 //	       v
-//	 +----------+  detect (512x288) -> crop, grey, two-line split -> recognise
+//	 +----------+  detect (512x288, and the zoom window) -> crop, grey,
+//	 |          |  two-line split -> recognise
 //	 |  Reader  |  (CTC greedy + prefix beam) -> region rules (app/vrm in gb);
 //	 +----------+  synchronous calls in the pipeline goroutine: no queue
 //	       |  []Plate
 //	       v
-//	 +----------+  IoU + motion association; per-position confidence vote;
-//	 | Tracker  |  sharpest patch by variance of Laplacian; a pass ends after
-//	 +----------+  MaxMissed unseen frames or on leaving the frame
+//	 +----------+  IoU + motion association (never across a confident read
+//	 | Tracker  |  3+ edits away: another plate); per-position confidence vote;
+//	 +----------+  sharpest patch by variance of Laplacian; a pass ends after
+//	       |       MaxMissed unseen frames or on leaving the frame
 //	       |  app.Sighting                 unbuffered and BLOCKING: a read is never
 //	       v                               dropped; a slow engine holds the pipeline
 //	   app.Engine                          back and the source drops frames instead
