@@ -17,7 +17,7 @@ import synth  # noqa: E402
 
 TEST_SEED = 2024
 CONDITIONS = ['night', 'ir', 'haze', 'glare', 'dirt', 'occluded', 'motion-blur', 'focus-blur']
-ORDER = ['cw-face', 'font-face', 'w<80', 'w80-160', 'w>=160', 'no-condition'] + CONDITIONS
+ORDER = ['cw-face', 'font-face', 'two-line', 'w<80', 'w80-160', 'w>=160', 'no-condition'] + CONDITIONS
 
 
 def main():

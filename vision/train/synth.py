@@ -165,6 +165,8 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
     text = ''.join(groups)
     if two_line is None:
         two_line = rng.random() < 0.15
+    if tags is not None and two_line:
+        tags.append('two-line')
     cwid, ch = 50 * rng.uniform(0.92, 1.05), 79 * rng.uniform(0.95, 1.03)
     gap, ggap = 11 * rng.uniform(0.8, 1.2), 33 * rng.uniform(0.8, 1.2)
     if two_line:
