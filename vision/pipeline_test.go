@@ -56,7 +56,7 @@ func driveLabels(t *testing.T, file string) []label {
 
 func TestPipelineOneSightingPerPass(t *testing.T) {
 	checkMats(t)
-	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 30
+	const file, n = "train_dayride_type1_001.mp4_t_519.jpg", 30
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
 	src := NewSource(path, "front")
 	src.Lossless = true
@@ -79,8 +79,8 @@ func TestPipelineOneSightingPerPass(t *testing.T) {
 			t.Errorf("sighting %+v incomplete", s.Text)
 		}
 	}
-	if len(got) != 2 || texts["B01XEN"] != 1 || texts["IF10KAX"] != 1 {
-		t.Errorf("sightings %v, want B01XEN and IF10KAX once each", texts)
+	if len(got) != 2 || texts["B311ALY"] != 1 || texts["B61RCV"] != 1 {
+		t.Errorf("sightings %v, want B311ALY and B61RCV once each", texts)
 	}
 	if st := p.Stats(); st.Frames != n || st.Source.Dropped != 0 || st.Sightings != 2 {
 		t.Errorf("stats %+v", st)
@@ -89,7 +89,7 @@ func TestPipelineOneSightingPerPass(t *testing.T) {
 
 func TestPipelineLatency(t *testing.T) {
 	checkMats(t)
-	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 25
+	const file, n = "train_dayride_type1_001.mp4_t_519.jpg", 25
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
 	src := NewSource(path, "front") // paced at 25 frames/s
 	r := &scripted{t: t, n: n, labels: driveLabels(t, file), delay: 20 * time.Millisecond}
@@ -111,7 +111,7 @@ func TestPipelineLatency(t *testing.T) {
 
 func TestPipelineDropsFramesWhenBehind(t *testing.T) {
 	checkMats(t)
-	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
+	const file, n = "train_dayride_type1_001.mp4_t_519.jpg", 40
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 100)
 	src := NewSource(path, "rear")
 	// Paced at 100 frames/s like a camera; the reader takes 30 ms a frame.
@@ -131,7 +131,7 @@ func TestPipelineDropsFramesWhenBehind(t *testing.T) {
 
 func TestPipelineStopDeliversOpenPasses(t *testing.T) {
 	checkMats(t)
-	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 60
+	const file, n = "train_dayride_type1_001.mp4_t_519.jpg", 60
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
 	src := NewSource(path, "front")
 	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
@@ -158,7 +158,7 @@ func TestPipelineStopDeliversOpenPasses(t *testing.T) {
 
 func TestPipelineCancelAbandons(t *testing.T) {
 	checkMats(t)
-	const file, n = "valid_dayride_type1_001.mp4_t_1198.jpg", 40
+	const file, n = "train_dayride_type1_001.mp4_t_519.jpg", 40
 	path := writeDrive(t, t.TempDir(), "images/"+file, n, 25)
 	src := NewSource(path, "front")
 	p := &Pipeline{Source: src, Reader: &scripted{t: t, n: n, labels: driveLabels(t, file)}, Tracker: NewTracker("front", RegionAny)}
@@ -174,8 +174,10 @@ func TestPipelineCancelAbandons(t *testing.T) {
 }
 
 // TestPipelineReadsDashcamDrive runs the real models over a video made from
-// a real dash-cam frame: the two readable plates must each be read exactly
-// once, and nothing else.
+// a real dash-cam frame: B01XEN must be read exactly once, and nothing but
+// the frame's plates. IF10KAX touches the frame's right edge in the first
+// frame and leaves it as the drive zooms in: seen only cut (the reader reads
+// IF10KA of it), it must not be reported as anything else.
 func TestPipelineReadsDashcamDrive(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
@@ -199,13 +201,13 @@ func TestPipelineReadsDashcamDrive(t *testing.T) {
 	for s := range p.Sightings() {
 		texts[s.Text]++
 		t.Logf("read %s %.2f over %d frames at %v, candidates %v", s.Text, s.Confidence, s.Frames, s.Box, s.Candidates)
-		if in := s.Box.Intersect(far); s.Text != "B01XEN" && s.Text != "IF10KAX" && 2*in.Dx()*in.Dy() < s.Box.Dx()*s.Box.Dy() {
+		if in := s.Box.Intersect(far); s.Text != "B01XEN" && 2*in.Dx()*in.Dy() < s.Box.Dx()*s.Box.Dy() {
 			t.Errorf("read %s at %v: not a labelled plate, and not the unlabelled one (within %v)", s.Text, s.Box, far)
 		}
 	}
 	p.Stop()
-	// B01XEN (180–330 px over the drive) must be read; IF10KAX (85–125 px)
-	// should be; nothing may be read twice.
+	// B01XEN (180–330 px over the drive) must be read; nothing may be read
+	// twice.
 	reads := 0
 	for text, c := range texts {
 		reads += c
@@ -213,15 +215,15 @@ func TestPipelineReadsDashcamDrive(t *testing.T) {
 			t.Errorf("%s read %d times in one pass", text, c)
 		}
 	}
-	if texts["B01XEN"] != 1 || reads > 3 {
-		t.Errorf("reads %v, want B01XEN, at most IF10KAX and the unlabelled plate besides", texts)
+	if texts["B01XEN"] != 1 || reads > 2 {
+		t.Errorf("reads %v, want B01XEN and at most the unlabelled plate besides", texts)
 	}
 }
 
 func TestPipelinesFrontAndRear(t *testing.T) {
 	checkMats(t)
 	const n = 20
-	cams := map[string]string{"front": "valid_dayride_type1_001.mp4_t_1198.jpg", "rear": "train_dayride_type1_001.mp4_t_889.jpg"}
+	cams := map[string]string{"front": "train_dayride_type1_001.mp4_t_519.jpg", "rear": "train_dayride_type1_001.mp4_t_889.jpg"}
 	got := map[string][]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -247,7 +249,7 @@ func TestPipelinesFrontAndRear(t *testing.T) {
 	wg.Wait()
 	sort.Strings(got["front"])
 	sort.Strings(got["rear"])
-	if strings.Join(got["front"], " ") != "B01XEN IF10KAX" || strings.Join(got["rear"], " ") != "AG01BKN B305CIL" {
-		t.Errorf("front read %v, rear %v; want [B01XEN IF10KAX] and [AG01BKN B305CIL]", got["front"], got["rear"])
+	if strings.Join(got["front"], " ") != "B311ALY B61RCV" || strings.Join(got["rear"], " ") != "AG01BKN B305CIL" {
+		t.Errorf("front read %v, rear %v; want [B311ALY B61RCV] and [AG01BKN B305CIL]", got["front"], got["rear"])
 	}
 }

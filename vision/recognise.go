@@ -151,20 +151,61 @@ func readerInput(img gocv.Mat, crop image.Rectangle) (gocv.Mat, error) {
 	}
 	out := gocv.NewMat()
 	if float64(crop.Dx())/float64(crop.Dy()) < twoLineAspect && crop.Dy() >= 4 {
-		h := crop.Dy() / 2
-		top := grey.Region(image.Rect(0, 0, crop.Dx(), h))
-		bot := grey.Region(image.Rect(0, h, crop.Dx(), crop.Dy()))
-		botSized := gocv.NewMat()
-		gocv.Resize(bot, &botSized, image.Pt(crop.Dx(), h), 0, 0, gocv.InterpolationLinear)
+		mid, err := splitRow(grey)
+		if err != nil {
+			out.Close()
+			return gocv.Mat{}, err
+		}
+		w, hh := crop.Dx(), min(mid, crop.Dy()-mid)
+		top := grey.Region(image.Rect(0, 0, w, mid))
+		bot := grey.Region(image.Rect(0, mid, w, crop.Dy()))
+		topSized, botSized := gocv.NewMat(), gocv.NewMat()
+		gocv.Resize(top, &topSized, image.Pt(w, hh), 0, 0, gocv.InterpolationLinear)
+		gocv.Resize(bot, &botSized, image.Pt(w, hh), 0, 0, gocv.InterpolationLinear)
 		side := gocv.NewMat()
-		gocv.Hconcat(top, botSized, &side)
+		gocv.Hconcat(topSized, botSized, &side)
 		gocv.Resize(side, &out, image.Pt(recW, recH), 0, 0, gocv.InterpolationLinear)
-		top.Close()
-		bot.Close()
-		botSized.Close()
-		side.Close()
+		for _, m := range []*gocv.Mat{&top, &bot, &topSized, &botSized, &side} {
+			m.Close()
+		}
 		return out, nil
 	}
 	gocv.Resize(grey, &out, image.Pt(recW, recH), 0, 0, gocv.InterpolationLinear)
 	return out, nil
+}
+
+// splitRow is the row a two-line plate's grey crop is cut at: among rows
+// 35–65 % of its height, the one whose band of rows y−k … y+k (k = h/20, at
+// least 1) has the least horizontal ink (sum of |I(x+1) − I(x)|): the gap
+// between the lines, which has no strokes. Ties go to the row nearest
+// mid-height, then the upper one; the result is kept in [1, h−1]. The
+// training side (vision/train/plates.py split_row) is the same integer
+// arithmetic.
+func splitRow(grey gocv.Mat) (int, error) {
+	h, w := grey.Rows(), grey.Cols()
+	px, err := grey.DataPtrUint8()
+	if err != nil || !grey.IsContinuous() || len(px) < w*h {
+		return 0, fmt.Errorf("read plates: two-line split: grey crop %dx%d is not one 8-bit block", w, h)
+	}
+	ink := make([]int, h)
+	for y := range h {
+		row := px[y*w : (y+1)*w]
+		for x := 1; x < w; x++ {
+			d := int(row[x]) - int(row[x-1])
+			ink[y] += max(d, -d)
+		}
+	}
+	k := max(1, h/20)
+	best, bestInk, bestOff := -1, 0, 0
+	for y := int(float64(h) * 0.35); y <= int(float64(h)*0.65); y++ {
+		sum := 0
+		for j := max(0, y-k); j <= min(h-1, y+k); j++ {
+			sum += ink[j]
+		}
+		off := max(2*y-h, h-2*y)
+		if best < 0 || sum < bestInk || (sum == bestInk && off < bestOff) {
+			best, bestInk, bestOff = y, sum, off
+		}
+	}
+	return min(max(best, 1), h-1), nil
 }

@@ -116,3 +116,36 @@ func TestLoadImageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitRowFindsTheGap: a two-line crop is cut in the gap between its
+// lines, not at mid-height, when the gap is off-centre. The expected rows
+// are what vision/train/plates.py split_row gives for the same images.
+func TestSplitRowFindsTheGap(t *testing.T) {
+	checkMats(t)
+	for _, tc := range []struct {
+		w, h  int
+		lines [2][2]int // [first, last) rows of vertical stripes
+		want  int
+	}{
+		{100, 100, [2][2]int{{5, 30}, {45, 95}}, 39}, // gap rows 30–44: cut at 39, not 50
+		{60, 37, [2][2]int{{3, 15}, {18, 34}}, 16},
+		{100, 100, [2][2]int{{0, 0}, {0, 0}}, 50}, // no ink at all: mid-height
+	} {
+		g := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(128, 0, 0, 0), tc.h, tc.w, gocv.MatTypeCV8UC1)
+		for _, l := range tc.lines {
+			for y := l[0]; y < l[1]; y++ {
+				for x := range tc.w {
+					g.SetUCharAt(y, x, uint8((x/4)%2*255))
+				}
+			}
+		}
+		got, err := splitRow(g)
+		g.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%dx%d crop, lines %v: split at row %d, want %d", tc.w, tc.h, tc.lines, got, tc.want)
+		}
+	}
+}

@@ -76,6 +76,7 @@ type vote struct {
 	conf       float64
 	charConf   []float64
 	candidates []app.Candidate
+	cut        bool // the box touched the frame's left or right edge
 }
 
 type track struct {
@@ -92,6 +93,7 @@ type track struct {
 	agreeRun int // consecutive frames agreeing with the previous one
 
 	sharp    float64
+	patchCut bool     // the patch is of the plate cut by the frame's edge
 	patch    gocv.Mat // owned: the sharpest crop so far
 	overview gocv.Mat // owned: its frame, downscaled
 	bestTime time.Time
@@ -377,18 +379,23 @@ func (t *Tracker) observe(tr *track, f *Frame, p Plate) error {
 	if len(tr.votes) == maxVotes { // a vehicle stopped in view for minutes
 		tr.votes = append(tr.votes[:0], tr.votes[1:]...)
 	}
-	tr.votes = append(tr.votes, vote{text: p.Text, raw: p.Raw, conf: p.Confidence, charConf: p.CharConf, candidates: p.Candidates})
+	cut := p.Box.Min.X <= edgeMargin || p.Box.Max.X >= f.Mat.Cols()-edgeMargin
+	tr.votes = append(tr.votes, vote{text: p.Text, raw: p.Raw, conf: p.Confidence, charConf: p.CharConf, candidates: p.Candidates, cut: cut})
 	tr.frames++
 
 	sharp, err := Sharpness(f.Mat, p.Box)
 	if err != nil {
 		return err
 	}
-	if sharp <= tr.sharp {
+	keep := sharp > tr.sharp // the sharpest view (tr.sharp starts below any)
+	if tr.sharp >= 0 && cut != tr.patchCut {
+		keep = !cut // a whole view of the plate beats a cut one, however sharp
+	}
+	if !keep {
 		return nil
 	}
 	tr.close()
-	tr.sharp, tr.bestTime, tr.bestBox = sharp, f.Time, p.Box
+	tr.sharp, tr.bestTime, tr.bestBox, tr.patchCut = sharp, f.Time, p.Box, cut
 	crop := CropBox(p.Box, image.Rect(0, 0, f.Mat.Cols(), f.Mat.Rows()))
 	roi := f.Mat.Region(crop)
 	tr.patch = roi.Clone()
@@ -406,11 +413,29 @@ func (t *Tracker) certain(tr *track) bool {
 		return false
 	}
 	for _, v := range tr.votes[max(0, len(tr.votes)-tr.agreeRun):] {
-		if v.conf < t.EarlyConfidence {
+		if v.conf < t.EarlyConfidence || v.cut {
 			return false
 		}
 	}
 	return true
+}
+
+// edgeMargin is how near (px) the frame's left or right edge a plate's box
+// may come and still be taken as whole. A plate cut by the edge shows only
+// some of its characters, and the reader reads what it sees: IF10KAX
+// entering at the right edge reads, confidently, as IF10KA.
+const edgeMargin = 1
+
+// whole is the track's readings of the plate seen whole, or nil when it
+// was only ever seen cut by the frame's edge.
+func (tr *track) whole() []vote {
+	var out []vote
+	for _, v := range tr.votes {
+		if !v.cut {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // finish reports a pass that ended, unless it was reported already or was
@@ -428,14 +453,21 @@ func (t *Tracker) finish(tr *track) (app.Sighting, bool, error) {
 const defaultMinConfidence = 0.1
 
 // Unsure reports how many ended passes were not reported because their
-// voted confidence was below MinConfidence. Safe to call from any goroutine.
+// voted confidence was below MinConfidence or their plate was only ever
+// seen cut by the frame's edge. Safe to call from any goroutine.
 func (t *Tracker) Unsure() int64 { return t.unsure.Load() }
 
-// sighting votes the track's readings into one sighting; not ok (and
-// counted as unsure, its images never encoded) when the vote's confidence is
-// below MinConfidence.
+// sighting votes the track's readings of the whole plate into one
+// sighting; not ok (and counted as unsure, its images never encoded) when
+// the plate was only ever seen cut by the frame's edge or the vote's
+// confidence is below MinConfidence.
 func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
-	v := voteText(tr.votes, t.TopN)
+	whole := tr.whole()
+	if len(whole) == 0 {
+		t.unsure.Add(1)
+		return app.Sighting{}, false, nil
+	}
+	v := voteText(whole, t.TopN)
 	if v.conf < t.MinConfidence {
 		t.unsure.Add(1)
 		return app.Sighting{}, false, nil

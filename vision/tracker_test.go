@@ -306,3 +306,35 @@ func TestTrackerSplitsAnotherPlateInTheSameBox(t *testing.T) {
 		t.Errorf("frames %d and %d, want 15 each", ss[0].Frames, ss[1].Frames)
 	}
 }
+
+// TestTrackerPlateCutByTheEdge: readings of a plate cut by the frame's
+// left or right edge do not vote: a plate entering from the edge is read
+// from the frames that show it whole (its patch too), and one only ever
+// seen cut is not reported (counted unsure).
+func TestTrackerPlateCutByTheEdge(t *testing.T) {
+	checkMats(t)
+	tr := NewTracker("front", RegionAny)
+	tr.EarlyFrames = 0
+	ss := drive(t, tr, 12, func(i int) []Plate {
+		ps := []Plate{plateAt("B01X", 0.95, image.Rect(0, 500, 120, 530))} // cut at the left edge throughout
+		if i < 4 { // entering at the right edge, sharper while cut
+			ps = append(ps, plateAt("IF10KA", 0.9, image.Rect(1180, 430, 1280, 457)))
+		} else {
+			ps = append(ps, plateAt("IF10KAX", 0.8, image.Rect(1170-5*i, 430, 1270-5*i, 457)))
+		}
+		return ps
+	})
+	if len(ss) != 1 || ss[0].Text != "IF10KAX" {
+		var got []string
+		for _, s := range ss {
+			got = append(got, s.Text)
+		}
+		t.Fatalf("sightings %v, want only IF10KAX", got)
+	}
+	if ss[0].Box.Max.X >= 1280-edgeMargin || ss[0].Frames != 12 {
+		t.Errorf("patch box %v over %d frames: want a whole view of the 12-frame pass", ss[0].Box, ss[0].Frames)
+	}
+	if tr.Unsure() != 1 {
+		t.Errorf("unsure %d, want 1 (the plate only seen cut)", tr.Unsure())
+	}
+}

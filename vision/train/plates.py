@@ -42,13 +42,27 @@ def crop_box(box, shape):
     return x0, y0, x1, y1
 
 
+def split_row(grey):
+    """The row a two-line crop is cut at: among rows 35-65 % of its height, the one whose band of
+    rows y-k..y+k (k = max(1, h // 20)) has the least horizontal ink (sum of |I(x+1) - I(x)|),
+    which is the gap between the lines; ties go to the row nearest mid-height, then the upper.
+    Kept in [1, h-1] so both halves have a row. The Go side (vision/recognise.go splitRow) is the
+    same integer arithmetic."""
+    h = grey.shape[0]
+    gx = np.abs(np.diff(grey.astype(np.int32), axis=1)).sum(1)
+    k = max(1, h // 20)
+    lo, hi = int(h * 0.35), int(h * 0.65)
+    best = min(range(lo, hi + 1), key=lambda y: (int(gx[max(0, y - k):min(h, y + k + 1)].sum()), abs(2 * y - h), y))
+    return min(max(best, 1), h - 1)
+
+
 def reader_input(crop):
     """Crop (BGR or grey, uint8) -> float32 [48,192] in 0..1, as the Go side does it."""
     if crop.ndim == 3:
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     h, w = crop.shape[:2]
     if h >= 2 and w / float(h) < TWO_LINE_ASPECT:
-        mid = h // 2
+        mid = split_row(crop)
         top, bot = crop[:mid], crop[mid:]
         hh = min(top.shape[0], bot.shape[0])
         top = cv2.resize(top, (top.shape[1], hh), interpolation=cv2.INTER_LINEAR)
