@@ -317,7 +317,7 @@ func TestTrackerPlateCutByTheEdge(t *testing.T) {
 	tr.EarlyFrames = 0
 	ss := drive(t, tr, 12, func(i int) []Plate {
 		ps := []Plate{plateAt("B01X", 0.95, image.Rect(0, 500, 120, 530))} // cut at the left edge throughout
-		if i < 4 { // entering at the right edge, sharper while cut
+		if i < 4 {                                                         // entering at the right edge, sharper while cut
 			ps = append(ps, plateAt("IF10KA", 0.9, image.Rect(1180, 430, 1280, 457)))
 		} else {
 			ps = append(ps, plateAt("IF10KAX", 0.8, image.Rect(1170-5*i, 430, 1270-5*i, 457)))
