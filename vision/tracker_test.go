@@ -316,8 +316,9 @@ func TestTrackerPlateCutByTheEdge(t *testing.T) {
 	tr := NewTracker("front", RegionAny)
 	tr.EarlyFrames = 0
 	ss := drive(t, tr, 12, func(i int) []Plate {
-		ps := []Plate{plateAt("B01X", 0.95, image.Rect(0, 500, 120, 530))} // cut at the left edge throughout
-		if i < 4 {                                                         // entering at the right edge, sharper while cut
+		// B01X is cut at the left edge throughout; IF10KAX enters at the right
+		ps := []Plate{plateAt("B01X", 0.95, image.Rect(0, 500, 120, 530))}
+		if i < 4 {
 			ps = append(ps, plateAt("IF10KA", 0.9, image.Rect(1180, 430, 1280, 457)))
 		} else {
 			ps = append(ps, plateAt("IF10KAX", 0.8, image.Rect(1170-5*i, 430, 1270-5*i, 457)))
