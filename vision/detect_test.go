@@ -70,10 +70,7 @@ func TestDetectorFindsLabelledBoxes(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
 	dir, labels := dashcam(t)
-	byFile := map[string][]label{}
-	for _, l := range labels {
-		byFile[l.file] = append(byFile[l.file], l)
-	}
+	byFile := labelsByFile(labels)
 	var want, found, extra int
 	for file, ls := range byFile {
 		img, err := LoadImage(dir + "/" + file)
@@ -209,10 +206,7 @@ func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
 	dir, labels := dashcam(t)
-	byFile := map[string][]label{}
-	for _, l := range labels {
-		byFile[l.file] = append(byFile[l.file], l)
-	}
+	byFile := labelsByFile(labels)
 	found := map[bool]int{}
 	small := 0
 	for file, ls := range byFile {

@@ -146,3 +146,12 @@ func mapBox(b image.Rectangle, i, n int) image.Rectangle {
 	f := func(x, o int) int { return int(float64(x-o)*s + 0.5) }
 	return image.Rect(f(b.Min.X, r.Min.X), f(b.Min.Y, r.Min.Y), f(b.Max.X, r.Min.X), f(b.Max.Y, r.Min.Y))
 }
+
+// labelsByFile groups labels by the image they are in.
+func labelsByFile(labels []label) map[string][]label {
+	out := map[string][]label{}
+	for _, l := range labels {
+		out[l.file] = append(out[l.file], l)
+	}
+	return out
+}
