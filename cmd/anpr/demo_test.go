@@ -376,9 +376,9 @@ func demoPassFigures(t *testing.T, rows [][]string, vi, fi, li, wi int, reads []
 const (
 	demoRaisedFloor = 0.85
 	demoKindFloor   = 0.85
-	// Vehicles with a plate ≥ 80 px read exactly (once): 43 of 46 measured
-	// with the step-28000 reader (44 before plates cut by the frame's edge
-	// stopped voting; the step-22000 reader: 36 before the tracker split
-	// passes on a confident other plate, 40 after); the target is all.
+	// Vehicles with a plate ≥ 80 px read exactly (once): 44 of 46 measured
+	// with the step-30500 reader (step 28000: 43; step 22000: 36 before the
+	// tracker split passes on a confident other plate, 40 after); the
+	// target is all.
 	demoOnceFloor = 0.9
 )

@@ -12,6 +12,7 @@ nice -n 19 $PY vision/train/train_reader.py --steps 12000 --lr 1.5e-3 --curric 3
 nice -n 19 $PY vision/train/train_reader.py --steps 18000 --lr 1.5e-3 --curric 300 --easy-from 750 --threads 1 --reset-best
 nice -n 19 $PY vision/train/train_reader.py --steps 22000 --lr 3e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.8 --reset-best
 nice -n 19 $PY vision/train/train_reader.py --steps 28000 --lr 4e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
+nice -n 19 $PY vision/train/train_reader.py --steps 32000 --lr 4e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
 $PY vision/train/export.py reader
 nice -n 5 $PY vision/train/train_detector.py --steps 2000 --threads 1 --export-every 400
 $PY vision/train/export.py detector
