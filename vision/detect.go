@@ -104,11 +104,6 @@ func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 	return d.DetectZoom(img, d.Zoom)
 }
 
-// DetectWhole is Detect without the second look through the zoom window.
-func (d *Detector) DetectWhole(img gocv.Mat) ([]Detection, error) {
-	return d.DetectZoom(img, Zoom{})
-}
-
 // DetectZoom is Detect through the window z instead of d.Zoom (the zero
 // Zoom: the whole frame only). Each camera of a car can have its own
 // window while the cameras share one detector.
