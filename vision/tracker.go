@@ -42,6 +42,14 @@ type Tracker struct {
 	// be noise in the store and a false alert waiting to happen
 	// (default 0.1; negative: report every pass). Unsure counts them.
 	MinConfidence float64
+	// ForeignConfidence is, in RegionGB, the voted confidence below which
+	// a pass whose text is no UK mark is not reported. Foreign vehicles are
+	// a small share of UK traffic and the reader reads their plates as
+	// surely as UK ones, so an unsure read that breaks every UK layout is
+	// far more often a misread (a plate half seen, a sign, a blur) than a
+	// foreign plate (default 0.5; negative: the MinConfidence rule alone).
+	// Unsure counts these passes too.
+	ForeignConfidence float64
 	// MinIoU is the overlap between a track's predicted box and a detection
 	// that associates them (default 0.1); closer misses are associated by
 	// centre distance when the sizes agree.
@@ -134,6 +142,9 @@ func (t *Tracker) defaults() {
 	}
 	if t.MinConfidence == 0 {
 		t.MinConfidence = defaultMinConfidence
+	}
+	if t.ForeignConfidence == 0 {
+		t.ForeignConfidence = defaultForeignConfidence
 	}
 	if t.MinIoU <= 0 {
 		t.MinIoU = 0.1
@@ -452,15 +463,21 @@ func (t *Tracker) finish(tr *track) (app.Sighting, bool, error) {
 // plate in view and none of the 47 exact ones (the lowest exact: 0.10).
 const defaultMinConfidence = 0.1
 
+// defaultForeignConfidence is Tracker.ForeignConfidence's default: the
+// confidence a read that breaks the UK layouts needs, as a foreign mark.
+const defaultForeignConfidence = 0.5
+
 // Unsure reports how many ended passes were not reported because their
-// voted confidence was below MinConfidence or their plate was only ever
-// seen cut by the frame's edge. Safe to call from any goroutine.
+// voted confidence was below MinConfidence (below ForeignConfidence for a
+// text that is no UK mark in RegionGB) or their plate was only ever seen
+// cut by the frame's edge. Safe to call from any goroutine.
 func (t *Tracker) Unsure() int64 { return t.unsure.Load() }
 
 // sighting votes the track's readings of the whole plate into one
 // sighting; not ok (and counted as unsure, its images never encoded) when
 // the plate was only ever seen cut by the frame's edge or the vote's
-// confidence is below MinConfidence.
+// confidence is below MinConfidence, or below ForeignConfidence for a text
+// that is no UK mark in RegionGB.
 func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 	whole := tr.whole()
 	if len(whole) == 0 {
@@ -479,6 +496,11 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 			text = fixed
 		}
 	}
+	format := vrm.Classify(text, now)
+	if t.Region == RegionGB && format == app.FormatUnknown && v.conf < t.ForeignConfidence {
+		t.unsure.Add(1)
+		return app.Sighting{}, false, nil
+	}
 	if text != v.text {
 		v.charConf = alignConf(v.text, v.charConf, text, v.conf)
 		v.candidates = dedupe(append([]app.Candidate{{Text: text, Confidence: v.conf}}, v.candidates...), t.TopN)
@@ -491,7 +513,7 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 		Confidence:      v.conf,
 		Candidates:      v.candidates,
 		CharConfidences: v.charConf,
-		Format:          vrm.Classify(text, now),
+		Format:          format,
 		Box:             tr.bestBox,
 		PassID:          tr.passID,
 		Frames:          tr.frames,

@@ -339,3 +339,45 @@ func TestTrackerPlateCutByTheEdge(t *testing.T) {
 		t.Errorf("unsure %d, want 1 (the plate only seen cut)", tr.Unsure())
 	}
 }
+
+// TestTrackerForeignReadsNeedConfidence: in RegionGB a pass whose text is no
+// UK mark is reported only when the reader is fairly sure of it (a foreign
+// plate read clearly); an unsure one is counted unsure. A UK mark at the same
+// low confidence, and the same foreign text in RegionAny, are reported.
+func TestTrackerForeignReadsNeedConfidence(t *testing.T) {
+	checkMats(t)
+	pass := func(text string, conf float64) func(int) []Plate {
+		return func(i int) []Plate {
+			if i >= 6 {
+				return nil
+			}
+			return []Plate{plateAt(text, conf, image.Rect(600, 380, 700, 402))}
+		}
+	}
+	for _, c := range []struct {
+		region Region
+		text   string
+		conf   float64
+		want   int
+	}{
+		{RegionGB, "WA12345", 0.3, 0}, // a Polish layout, unsure: a misread more likely than a Polish car
+		{RegionGB, "WA12345", 0.8, 1}, // read clearly: reported as foreign
+		{RegionGB, "BD51SMR", 0.3, 1}, // a UK mark needs only MinConfidence
+		{RegionAny, "WA12345", 0.3, 1},
+	} {
+		tr := NewTracker("front", c.region)
+		ss := drive(t, tr, 12, pass(c.text, c.conf))
+		if len(ss) != c.want || tr.Unsure() != int64(1-c.want) {
+			t.Errorf("%s %s at %.1f: %d sightings, %d unsure; want %d sightings", c.region, c.text, c.conf, len(ss), tr.Unsure(), c.want)
+			continue
+		}
+		if c.want == 1 && ss[0].Text != c.text {
+			t.Errorf("%s %s at %.1f: read %s", c.region, c.text, c.conf, ss[0].Text)
+		}
+	}
+	tr := NewTracker("front", RegionGB)
+	tr.ForeignConfidence = -1
+	if ss := drive(t, tr, 12, pass("WA12345", 0.3)); len(ss) != 1 {
+		t.Errorf("ForeignConfidence off: %d sightings, want 1", len(ss))
+	}
+}
