@@ -18,8 +18,8 @@ import plates  # noqa: E402
 
 def export_reader(ckpt, out=None, weights='ema'):
     out = out or os.path.join(plates.MODELS, 'plate-reader.onnx')
-    m = models.Reader()
     sd = torch.load(ckpt, map_location='cpu')
+    m = models.Reader(sd.get('channels'))
     m.load_state_dict(sd[weights] if weights in sd else sd['model'])
     m = models.fuse(m)
     x = torch.rand(1, 1, plates.REC_H, plates.REC_W)

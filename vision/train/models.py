@@ -12,13 +12,18 @@ def cbr(cin, cout, k=3, s=1, p=None):
     return nn.Sequential(nn.Conv2d(cin, cout, k, s, p, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+NARROW = (24, 48, 72, 96, 120)   # the reader up to step 32000 (width 0.75 of 32..160)
+WIDE = (24, 48, 96, 128, 160)     # from step 32000: widened from the 12x48 stage on (widen.py)
+
+
 class Reader(nn.Module):
     """[N,1,48,192] -> [N,24,37] log-probs. All-conv CRNN: conv stack to 1x24 columns, then
     (1x3) convs over the columns instead of an LSTM."""
 
-    def __init__(self, w=0.75):
+    def __init__(self, channels=None):
         super().__init__()
-        c = [int(x * w) for x in (32, 64, 96, 128, 160)]
+        c = list(channels or NARROW)
+        self.channels = tuple(c)
         self.body = nn.Sequential(
             cbr(1, c[0]), nn.MaxPool2d(2),                   # 24x96
             cbr(c[0], c[1]), nn.MaxPool2d(2),                # 12x48

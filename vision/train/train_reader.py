@@ -106,18 +106,23 @@ def main():
     torch.manual_seed(SEED)
     d = os.path.join(plates.WORK, 'reader')
     os.makedirs(d, exist_ok=True)
-    model = models.Reader()
-    ema = models.Reader()
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
-    start, best = 0, -1.0
     last = os.path.join(d, 'last.pt')
-    if os.path.exists(last):
-        ck = torch.load(last, map_location='cpu')
+    ck = torch.load(last, map_location='cpu') if os.path.exists(last) else None
+    channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
+    model = models.Reader(channels)
+    ema = models.Reader(channels)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    start, best, warm_from = 0, -1.0, 0
+    if ck:
         model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema'])
-        opt.load_state_dict(ck['opt']); start, best = ck['step'], ck['best']
+        start, best = ck['step'], ck['best']
+        if ck['opt'] is not None:
+            opt.load_state_dict(ck['opt'])
+        else:       # widened (widen.py): a fresh optimiser warms up again
+            warm_from = start
         if a.reset_best:
             best = -1.0
-        print('resumed at step', start, 'best', best, flush=True)
+        print('resumed at step', start, 'best', best, 'channels', channels, flush=True)
     else:
         ema.load_state_dict(model.state_dict())
     for p in ema.parameters():
@@ -126,7 +131,8 @@ def main():
 
     def lr_at(s):
         w = 150
-        return a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.98 + 0.02)
+        cos = a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.98 + 0.02)
+        return cos * min(1.0, (s - warm_from + 1) / w) if warm_from else cos
 
     dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.curric, a.easy_from), batch_size=None, num_workers=1,
                                      prefetch_factor=4, persistent_workers=False)
@@ -157,11 +163,11 @@ def main():
             racc = evaluate(ema, *rl) if rl else float('nan')
             print('step %d val synth exact %.4f | held-out real crops exact %.4f (monitor only)' % (s1, acc, racc), flush=True)
             ck = dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=s1,
-                      best=max(best, acc), args=vars(a))
+                      best=max(best, acc), args=vars(a), channels=channels)
             torch.save(ck, last + '.tmp'); os.replace(last + '.tmp', last)
             if acc > best:
                 best = acc
-                torch.save(dict(ema=ema.state_dict(), step=s1, val=acc), os.path.join(d, 'best.pt'))
+                torch.save(dict(ema=ema.state_dict(), step=s1, val=acc, channels=channels), os.path.join(d, 'best.pt'))
                 print('new best', acc, flush=True)
                 if a.export_every and (s1 % a.export_every == 0 or s1 == a.steps):
                     import export
