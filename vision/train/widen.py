@@ -65,8 +65,9 @@ def main():
     last = os.path.join(d, 'last.pt')
     ck = torch.load(last, map_location='cpu')
     old_c = tuple(ck.get('channels', models.NARROW))
-    if old_c == new_c:
-        sys.exit('widen: %s is already %s' % (last, new_c))
+    if old_c == new_c:      # make_models.sh rerun to resume: widened already
+        print('widen: %s is already %s' % (os.path.relpath(last, plates.ROOT), new_c))
+        return
     if any(n < o for n, o in zip(new_c, old_c)):
         sys.exit('widen: %s narrower than %s' % (new_c, old_c))
     keep = os.path.join(d, 'last_s%d.pt' % ck['step'])
