@@ -23,7 +23,6 @@ class Reader(nn.Module):
     def __init__(self, channels=None):
         super().__init__()
         c = list(channels or NARROW)
-        self.channels = tuple(c)
         self.body = nn.Sequential(
             cbr(1, c[0]), nn.MaxPool2d(2),                   # 24x96
             cbr(c[0], c[1]), nn.MaxPool2d(2),                # 12x48
