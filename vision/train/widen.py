@@ -31,17 +31,23 @@ def convs(m):
     return out, m.head
 
 
-def widen(sd_old, old_c, new_c, rng):
+def channel_maps(old_c, new_c, rng):
+    """For each conv of the reader, the old channel each new one copies. Drawn once and used for
+    both the model and its EMA, so that the two stay channel for channel the same net."""
+    (oc, _), (nc, _) = convs(models.Reader(old_c)), convs(models.Reader(new_c))
+    return [np.concatenate([np.arange(o.out_channels), rng.integers(0, o.out_channels, n.out_channels - o.out_channels)])
+            for (o, _), (n, _) in zip(oc, nc)]
+
+
+def widen(sd_old, old_c, new_c, maps, rng):
     old, new = models.Reader(old_c), models.Reader(new_c)
     old.load_state_dict(sd_old)
     (oc, ohead), (nc, nhead) = convs(old), convs(new)
     g_in = np.arange(1)          # input channel map of the current layer (grey image: 1 channel)
     cnt_in = np.ones(1)
     with torch.no_grad():
-        for (oconv, obn), (nconv, nbn) in zip(oc, nc):
-            n_old, n_new = oconv.out_channels, nconv.out_channels
-            g = np.concatenate([np.arange(n_old), rng.integers(0, n_old, n_new - n_old)])
-            cnt = np.bincount(g, minlength=n_old).astype(np.float32)
+        for (oconv, obn), (nconv, nbn), g in zip(oc, nc, maps):
+            cnt = np.bincount(g, minlength=oconv.out_channels).astype(np.float32)
             w = oconv.weight[g][:, g_in] / torch.from_numpy(cnt_in[g_in]).float().view(1, -1, 1, 1)
             if len(g_in) > oconv.in_channels:       # this layer's inputs were widened: break symmetry
                 w = w + NOISE * oconv.weight.std() * torch.from_numpy(
@@ -74,7 +80,8 @@ def main():
     if not os.path.exists(keep):
         shutil.copyfile(last, keep)
     rng = np.random.default_rng([2016, ck['step']])
-    out = dict(model=widen(ck['model'], old_c, new_c, rng), ema=widen(ck['ema'], old_c, new_c, rng),
+    maps = channel_maps(old_c, new_c, rng)
+    out = dict(model=widen(ck['model'], old_c, new_c, maps, rng), ema=widen(ck['ema'], old_c, new_c, maps, rng),
                opt=None, step=ck['step'], best=-1.0, channels=new_c, args=ck.get('args'))
     # the widened net must compute what the narrow one did (up to the symmetry-breaking noise)
     x = torch.rand(8, 1, plates.REC_H, plates.REC_W)
