@@ -3,6 +3,7 @@ package vision
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"sort"
 	"sync"
 
@@ -35,6 +36,13 @@ type Detector struct {
 	// larger scale, for distant plates (default DefaultZoom; the zero Zoom
 	// looks once). A Reader made by NewReader starts from it.
 	Zoom Zoom
+	// Near also looks for plates too big for the whole frame's scale, as in
+	// a close-up photograph (a plate over about a quarter of the image's
+	// width): two more passes over the whole image shrunk to 1/2 and 1/3
+	// of that scale. Off by default: a dash camera seldom sees a plate so
+	// close, and each pass costs as much as the first. Stills (anpr read,
+	// anpr eval) turn it on.
+	Near bool
 
 	mu  sync.Mutex
 	net gocv.Net
@@ -99,7 +107,8 @@ func (d *Detector) Close() error {
 // Detect returns the plates in img (BGR, any size), strongest first: those
 // the detector finds in the whole frame and, looking again at the zoom
 // window, those it finds there that do not touch the window's edge (a plate
-// cut by the edge is the whole frame's to find).
+// cut by the edge is the whole frame's to find); with Near, also the big
+// plates it finds in the shrunk image.
 func (d *Detector) Detect(img gocv.Mat) ([]Detection, error) {
 	return d.DetectZoom(img, d.Zoom)
 }
@@ -112,18 +121,68 @@ func (d *Detector) DetectZoom(img gocv.Mat, z Zoom) ([]Detection, error) {
 		return nil, fmt.Errorf("detect plates: empty image")
 	}
 	W, H := img.Cols(), img.Rows()
-	dets, err := d.detectIn(img, image.Rect(0, 0, W, H))
+	whole := image.Rect(0, 0, W, H)
+	dets, err := d.detectIn(img, whole, 1)
 	if err != nil {
 		return nil, err
 	}
 	if win := z.window(W, H); !win.Empty() {
-		more, err := d.detectIn(img, win)
+		more, err := d.detectIn(img, win, 1)
 		if err != nil {
 			return nil, err
 		}
 		dets = append(dets, zoomed(dets, more, win, zoomMaxWidth/detScale(W, H))...)
 	}
+	if d.Near {
+		var big []Detection
+		for _, k := range nearScales {
+			more, err := d.detectIn(img, whole, k)
+			if err != nil {
+				return nil, err
+			}
+			big = append(big, more...)
+		}
+		dets = near(dets, big, nearMinWidth/detScale(W, H))
+	}
 	return nms(dets, d.NMS), nil
+}
+
+// nearScales are the Near passes' scales, as fractions of the whole frame's:
+// the net finds plates up to about 130 input pixels wide well (its receptive
+// field is about 135), so at 1/2 and 1/3 a plate filling the image's width
+// (≤ 512 pixels at the whole frame's scale) comes within reach.
+var nearScales = []float64{1.0 / 2, 1.0 / 3}
+
+// nearMinWidth is the narrowest plate, in the detector's input pixels at the
+// whole frame's scale, that a Near pass adds: smaller ones are the whole
+// frame's to find (a shrunk image shows them under 48 pixels wide, where the net
+// guesses more).
+const nearMinWidth = 96
+
+// near merges the Near passes' detections into the whole frame's: a big
+// plate at least minW frame pixels wide is added, and it replaces the weaker
+// detections lying mostly inside it, the whole frame's or a Near pass's
+// (a plate too big for a scale is found there in pieces).
+func near(dets, big []Detection, minW float64) []Detection {
+	var add []Detection
+	for _, b := range big {
+		if float64(b.Box.Dx()) >= minW {
+			add = append(add, b)
+		}
+	}
+	var out []Detection
+	for _, d := range append(dets[:len(dets):len(dets)], add...) {
+		inside := false
+		for _, b := range add {
+			in := b.Box.Intersect(d.Box)
+			inside = inside || (b.Score > d.Score && 2*in.Dx()*in.Dy() > d.Box.Dx()*d.Box.Dy() &&
+				d.Box.Dx() < b.Box.Dx()*3/4)
+		}
+		if !inside {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // zoomMaxWidth is the widest plate, in the detector's input pixels at the
@@ -159,12 +218,16 @@ func detScale(w, h int) float64 {
 	return min(float64(detW)/float64(w), float64(detH)/float64(h))
 }
 
-// detectIn runs the net once on the part of img inside roi and returns its
-// local maxima in frame pixels, before NMS.
-func (d *Detector) detectIn(img gocv.Mat, roi image.Rectangle) ([]Detection, error) {
+// detectIn runs the net once on the part of img inside roi, scaled to k
+// times the size that fits the input, and returns its local maxima in frame
+// pixels, before NMS. At k = 1 the part sits at the input's top left over a
+// black rest; shrunk (k < 1), in the middle with its edges repeated around
+// it, which the net mistakes less for an edge of the scene.
+func (d *Detector) detectIn(img gocv.Mat, roi image.Rectangle, k float64) ([]Detection, error) {
 	W, H := roi.Dx(), roi.Dy()
-	s := detScale(W, H)
-	w, h := min(detW, int(float64(W)*s+0.5)), min(detH, int(float64(H)*s+0.5))
+	s := detScale(W, H) * k
+	w, h := min(detW, max(1, int(float64(W)*s+0.5))), min(detH, max(1, int(float64(H)*s+0.5)))
+	var off image.Point // where the part's top left lies in the input
 
 	part := img
 	if roi != image.Rect(0, 0, img.Cols(), img.Rows()) {
@@ -195,9 +258,16 @@ func (d *Detector) detectIn(img gocv.Mat, roi image.Rectangle) ([]Detection, err
 	defer scaled.Close()
 	gocv.Resize(src, &scaled, image.Pt(w, h), 0, 0, gocv.InterpolationLinear)
 	var blob gocv.Mat
-	if w == detW && h == detH {
+	switch {
+	case w == detW && h == detH:
 		blob = gocv.BlobFromImage(scaled, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
-	} else {
+	case k < 1:
+		off = image.Pt((detW-w)/2, (detH-h)/2)
+		canvas := gocv.NewMat()
+		gocv.CopyMakeBorder(scaled, &canvas, off.Y, detH-h-off.Y, off.X, detW-w-off.X, gocv.BorderReplicate, color.RGBA{})
+		blob = gocv.BlobFromImage(canvas, 1.0/255, image.Pt(detW, detH), gocv.NewScalar(0, 0, 0, 0), true, false)
+		canvas.Close()
+	default:
 		canvas := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), detH, detW, gocv.MatTypeCV8UC3)
 		roi := canvas.Region(image.Rect(0, 0, w, h))
 		scaled.CopyTo(&roi)
@@ -233,7 +303,7 @@ func (d *Detector) detectIn(img gocv.Mat, roi image.Rectangle) ([]Detection, err
 	if len(heat) < gh*gw || len(box) < 4*gh*gw {
 		return nil, fmt.Errorf("detect plates: outputs of %d and %d values, want %d and %d", len(heat), len(box), gh*gw, 4*gh*gw)
 	}
-	dets := decodeHeatmap(heat, box, gw, gh, d.Threshold, s, image.Rect(0, 0, W, H))
+	dets := decodeHeatmap(heat, box, gw, gh, d.Threshold, s, off, image.Rect(0, 0, W, H))
 	for i := range dets {
 		dets[i].Box = dets[i].Box.Add(roi.Min)
 	}
@@ -241,9 +311,9 @@ func (d *Detector) detectIn(img gocv.Mat, roi image.Rectangle) ([]Detection, err
 }
 
 // decodeHeatmap keeps the 3×3 local maxima at or above thr and turns each into
-// a box in frame pixels (input pixels divided by the scale s), clipped to
-// bounds.
-func decodeHeatmap(heat, box []float32, gw, gh int, thr float32, s float64, bounds image.Rectangle) []Detection {
+// a box in frame pixels (input pixels less off, divided by the scale s),
+// clipped to bounds.
+func decodeHeatmap(heat, box []float32, gw, gh int, thr float32, s float64, off image.Point, bounds image.Rectangle) []Detection {
 	plane := gw * gh
 	var out []Detection
 	for y := 0; y < gh; y++ {
@@ -253,8 +323,8 @@ func decodeHeatmap(heat, box []float32, gw, gh int, thr float32, s float64, boun
 				continue
 			}
 			i := y*gw + x
-			cx := (float64(x) + float64(box[i])) * detStride / s
-			cy := (float64(y) + float64(box[plane+i])) * detStride / s
+			cx := ((float64(x)+float64(box[i]))*detStride - float64(off.X)) / s
+			cy := ((float64(y)+float64(box[plane+i]))*detStride - float64(off.Y)) / s
 			bw := float64(box[2*plane+i]) * detStride / s
 			bh := float64(box[3*plane+i]) * detStride / s
 			if bw < 2 || bh < 2 {

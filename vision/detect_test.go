@@ -22,7 +22,7 @@ func TestDecodeHeatmap(t *testing.T) {
 	set(10, 1, 0.5, 0.25, 0.75, 6, 2)  // a second, weaker plate
 	set(1, 7, 0.5, 0.0, 0.0, 0.1, 0.1) // degenerate size
 	// Scale 0.5: input pixels are half the frame's.
-	dets := decodeHeatmap(heat, box, gw, gh, 0.35, 0.5, image.Rect(0, 0, 128, 64))
+	dets := decodeHeatmap(heat, box, gw, gh, 0.35, 0.5, image.Point{}, image.Rect(0, 0, 128, 64))
 	dets = nms(dets, 0.3)
 	if len(dets) != 2 {
 		t.Fatalf("got %d detections %v, want 2", len(dets), dets)
@@ -348,4 +348,113 @@ func TestReaderOwnZoom(t *testing.T) {
 	if m.Detector.Zoom != DefaultZoom {
 		t.Errorf("the shared detector's zoom changed to %v", m.Detector.Zoom)
 	}
+}
+
+func TestNearReplacesPiecesOfABigPlate(t *testing.T) {
+	dets := []Detection{
+		{image.Rect(100, 100, 160, 130), 0.6},  // a piece of the big plate
+		{image.Rect(700, 400, 760, 415), 0.8},  // another, small plate: kept
+		{image.Rect(300, 100, 360, 130), 0.95}, // inside the big plate but stronger: kept
+	}
+	big := []Detection{
+		{image.Rect(90, 90, 500, 180), 0.9},   // the big plate
+		{image.Rect(10, 10, 60, 30), 0.9},     // too small for a near pass to add
+		{image.Rect(150, 120, 400, 170), 0.5}, // a piece of the big plate at another scale
+	}
+	got := near(dets, big, 200)
+	want := []Detection{dets[1], dets[2], big[0]}
+	if len(got) != len(want) {
+		t.Fatalf("near = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("near[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestDetectorNearFindsCloseUps: the vendored frames' readable plates cut
+// out as close-up photographs (the plate 50–90 % of a 1200-pixel-wide
+// image's width, bigger than the net sees at the whole image's scale) are
+// found with Near and read exactly, and Near finds more than the whole
+// image alone.
+func TestDetectorNearFindsCloseUps(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	defer func(was bool) { m.Detector.Near = was }(m.Detector.Near)
+	dir, labels := dashcam(t)
+	r := NewReader(m, RegionAny)
+	var n, exact int
+	found := map[bool]int{}
+	for _, l := range labels {
+		if !l.readable || l.box.Dx() < 100 {
+			continue
+		}
+		for _, frac := range []float64{0.5, 0.7, 0.9} {
+			img, box := closeUp(t, dir+"/"+l.file, l.box, frac)
+			n++
+			for _, on := range []bool{false, true} {
+				m.Detector.Near = on
+				dets, err := m.Detector.Detect(img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range dets {
+					if IoU(d.Box, box) >= 0.5 {
+						found[on]++
+						break
+					}
+				}
+			}
+			m.Detector.Near = true
+			ps, err := r.Read(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps) > 0 && ps[0].Text == l.text {
+				exact++
+			} else {
+				t.Logf("%s at %.0f %%: read %v, want %s", l.file, frac*100, ps, l.text)
+			}
+			img.Close()
+		}
+	}
+	t.Logf("%d close-ups: found %d without Near, %d with; read exactly %d", n, found[false], found[true], exact)
+	if n == 0 {
+		t.Fatal("no readable plate ≥ 100 px in testdata/dashcam")
+	}
+	if found[true] < n {
+		t.Errorf("Near found %d of %d close-up plates, want all", found[true], n)
+	}
+	if found[false] >= found[true] {
+		t.Errorf("without Near %d found, with it %d: want more with it", found[false], found[true])
+	}
+	if exact < n*9/10 {
+		t.Errorf("read %d of %d close-ups exactly, want at least 90 %%", exact, n)
+	}
+}
+
+// closeUp cuts the frame at path around the plate box so that the plate is
+// frac of the cut's width (the cut 1.5 times wider than tall, kept inside
+// the frame), scales the cut to 1200 pixels wide, and returns it with the
+// plate's box in it.
+func closeUp(t *testing.T, path string, plate image.Rectangle, frac float64) (gocv.Mat, image.Rectangle) {
+	t.Helper()
+	img, err := LoadImage(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	cw := float64(plate.Dx()) / frac
+	ch := cw / 1.5
+	c := image.Pt((plate.Min.X+plate.Max.X)/2, (plate.Min.Y+plate.Max.Y)/2)
+	cut := image.Rect(c.X-int(cw/2), c.Y-int(ch/2), c.X+int(cw/2), c.Y+int(ch/2)).Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
+	part := img.Region(cut)
+	defer part.Close()
+	s := 1200 / float64(cut.Dx())
+	out := gocv.NewMat()
+	gocv.Resize(part, &out, image.Pt(1200, int(float64(cut.Dy())*s+0.5)), 0, 0, gocv.InterpolationCubic)
+	p := plate.Sub(cut.Min)
+	box := image.Rect(int(float64(p.Min.X)*s), int(float64(p.Min.Y)*s), int(float64(p.Max.X)*s), int(float64(p.Max.Y)*s))
+	return out, box
 }

@@ -27,6 +27,11 @@ valid UK marks and valid marks are preferred; a foreign plate is still read,
 with format "unknown". --region any reads any Latin letter/digit plate as
 the model reads it.
 
+The detector looks at each image whole, again through a window where a
+forward camera sees distant vehicles (--zoom), and, for close-ups where a
+plate fills a large part of the image, at two smaller scales (--near; off
+in the car's video pipeline, where a plate is seldom that close).
+
 --crop takes each image to be one plate already cut out (a sighting's
 patch, a crop from another system): the detector is skipped and the whole
 image is read as the plate, reported at box 0,0 and the image's size.
@@ -44,6 +49,7 @@ type visionFlags struct {
 	threads   int
 	threshold float64
 	zoom      string
+	near      string // "" where the command has no --near (bench: a video pipeline)
 }
 
 func (v *visionFlags) add(fs interface {
@@ -58,6 +64,13 @@ func (v *visionFlags) add(fs interface {
 	fs.IntVar(&v.threads, "threads", 0, "OpenCV worker threads (0: one per CPU)")
 	fs.Float64Var(&v.threshold, "threshold", 0, "detector heat-map threshold, 0..1 (0: the model card's)")
 	fs.StringVar(&v.zoom, "zoom", "on", "second detector pass for distant plates: on, off, or the window `X0,Y0,X1,Y1` in fractions of the frame")
+}
+
+// addNear adds --near, the still-image commands' extra passes for big plates.
+func (v *visionFlags) addNear(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&v.near, "near", "on", "also look for plates too big for the whole image's scale (close-ups): on or off")
 }
 
 // open checks the flags and loads the models.
@@ -80,6 +93,9 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if err != nil {
 		return nil, "", badUsage("--zoom: %v", err)
 	}
+	if v.near != "" && v.near != "on" && v.near != "off" {
+		return nil, "", badUsage("--near %q: want on or off", v.near)
+	}
 	vision.SetThreads(v.threads)
 	m, err := vision.LoadModels(v.models)
 	if err != nil {
@@ -89,6 +105,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 		m.Detector.Threshold = float32(v.threshold)
 	}
 	m.Detector.Zoom = zoom
+	m.Detector.Near = v.near == "on"
 	return m, region, nil
 }
 
@@ -128,6 +145,7 @@ func runRead(ctx context.Context, m *Main, args []string) error {
 	fs := newFlags("read", readUsage, m.Stdout)
 	var vf visionFlags
 	vf.add(fs, true)
+	vf.addNear(fs)
 	asJSON := fs.Bool("json", false, "one JSON object per image")
 	crop := fs.Bool("crop", false, "each image is one plate already cut out: read it whole, no detector")
 	if err := parseFlags(fs, args); err != nil {

@@ -74,7 +74,39 @@ def paste(rng, img, boxes, real_boxes):
     boxes.append((x0 + qx0, y0 + qy0, qx1 - qx0, qy1 - qy0))
 
 
-def sample(rng, item, real_boxes):
+def mosaic(rng, items):
+    """Four frames shrunk (0.45-0.9x) into the quadrants around a random split point: plates at
+    smaller scales than the frames hold and in new surroundings. A plate cut by its tile's edge
+    stays a positive if at least 60 % of its width is inside, clipped; otherwise it is dropped."""
+    img = np.zeros((H, W, 3), np.uint8)
+    mx, my = int(rng.uniform(0.3, 0.7) * W), int(rng.uniform(0.3, 0.7) * H)
+    boxes = []
+    for qx0, qy0, qx1, qy1 in ((0, 0, mx, my), (mx, 0, W, my), (0, my, mx, H), (mx, my, W, H)):
+        frame, fboxes = items[int(rng.integers(len(items)))]
+        fh, fw = frame.shape[:2]
+        s = W / fw * rng.uniform(0.45, 0.9)
+        sw, sh = int(fw * s), int(fh * s)
+        tw, th = qx1 - qx0, qy1 - qy0
+        ox = int(rng.uniform(0, max(0, sw - tw)))
+        oy = int(rng.uniform(0, max(0, sh - th)))
+        small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+        tile = small[oy:oy + th, ox:ox + tw]
+        img[qy0:qy0 + tile.shape[0], qx0:qx0 + tile.shape[1]] = tile
+        for b in fboxes:
+            x0, y0 = b[0] * s - ox, b[1] * s - oy
+            x1, y1 = x0 + b[2] * s, y0 + b[3] * s
+            cx0, cy0 = max(x0, 0), max(y0, 0)
+            cx1, cy1 = min(x1, tile.shape[1]), min(y1, tile.shape[0])
+            if cx1 - cx0 < 0.6 * (x1 - x0) or cy1 - cy0 < 0.6 * (y1 - y0):
+                continue
+            boxes.append((qx0 + cx0, qy0 + cy0, cx1 - cx0, cy1 - cy0))
+    return img, boxes
+
+
+def sample(rng, item, real_boxes, items=None, p_mosaic=0.0):
+    if p_mosaic > 0 and rng.random() < p_mosaic:
+        img, boxes = mosaic(rng, items)
+        return finish(rng, img, boxes, real_boxes)
     frame, fboxes = item
     fh, fw = frame.shape[:2]
     z = rng.uniform(1.0, 1.6) if rng.random() < 0.6 else 1.0
@@ -85,6 +117,11 @@ def sample(rng, item, real_boxes):
     s = W / cw
     boxes = [((b[0] - ox) * s, (b[1] - oy) * s, b[2] * s, b[3] * s) for b in fboxes]
     boxes = [b for b in boxes if b[0] + b[2] / 2 > 0 and b[0] + b[2] / 2 < W and b[1] + b[3] / 2 > 0 and b[1] + b[3] / 2 < H]
+    return finish(rng, img, boxes, real_boxes)
+
+
+def finish(rng, img, boxes, real_boxes):
+    """Synthetic plates pasted in, flip, global photometric changes; the network's input."""
     for _ in range(int(rng.integers(0, 4))):
         paste(rng, img, boxes, real_boxes)
     if rng.random() < 0.5:
@@ -124,8 +161,8 @@ def targets(boxes):
 
 
 class Batches(torch.utils.data.IterableDataset):
-    def __init__(self, start, steps, bs):
-        self.start, self.steps, self.bs = start, steps, bs
+    def __init__(self, start, steps, bs, p_mosaic=0.0):
+        self.start, self.steps, self.bs, self.p_mosaic = start, steps, bs, p_mosaic
 
     def __iter__(self):
         items = frames('train')
@@ -134,7 +171,7 @@ class Batches(torch.utils.data.IterableDataset):
             rng = np.random.default_rng([SEED, step])
             xs, hs, rs, ms = [], [], [], []
             for _ in range(self.bs):
-                x, boxes = sample(rng, items[int(rng.integers(len(items)))], real_boxes)
+                x, boxes = sample(rng, items[int(rng.integers(len(items)))], real_boxes, items, self.p_mosaic)
                 h, r, m = targets(boxes)
                 xs.append(x); hs.append(h); rs.append(r); ms.append(m)
             yield step, *(torch.from_numpy(np.stack(a)) for a in (xs, hs, rs, ms))
@@ -163,10 +200,13 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--export-every', type=int, default=0)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--p-mosaic', type=float, default=0.0,
+                    help='share of samples built as a 2x2 mosaic of shrunk frames (0: the committed recipe)')
+    ap.add_argument('--run', default='detector', help='folder under runs/ for checkpoints')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(SEED)
-    d = os.path.join(plates.WORK, 'detector')
+    d = os.path.join(plates.WORK, a.run)
     os.makedirs(d, exist_ok=True)
     model = models.Detector()
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
@@ -181,7 +221,7 @@ def main():
         w = 100
         return a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.97 + 0.03)
 
-    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs), batch_size=None, num_workers=1, prefetch_factor=4)
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.p_mosaic), batch_size=None, num_workers=1, prefetch_factor=4)
     t0, acc, n = time.time(), np.zeros(3), 0
     model.train()
     for step, x, hm, reg, msk in dl:
@@ -204,7 +244,8 @@ def main():
             if a.export_every and (s1 % a.export_every == 0 or s1 == a.steps):
                 import export
                 try:
-                    export.export_detector(os.path.join(d, 'best.pt'))
+                    export.export_detector(os.path.join(d, 'best.pt'), out=None if a.run == 'detector'
+                                           else os.path.join(d, 'plate-detector.onnx'))
                 except Exception as e:
                     print('export failed:', e, flush=True)
 
