@@ -3,6 +3,8 @@ package vision
 import (
 	"fmt"
 	"image"
+	"image/color"
+	"math"
 	"sync"
 
 	"gocv.io/x/gocv"
@@ -30,6 +32,13 @@ type Recogniser struct {
 	// checked at N > 1 in cv2.dnn. One crop per pass costs a fraction of a
 	// millisecond per plate.
 	Batch int
+	// Deskew also reads a box whose shape says its plate may be turned (a
+	// bounding box too tall for a one-line plate lying level: a photograph
+	// taken askew, a car on a camber) turned level both ways, and keeps
+	// the surest of the three readings. Off by default: each turned reading
+	// costs a pass of the net, and a level dash camera seldom needs it.
+	// Stills (anpr read, anpr eval) turn it on.
+	Deskew bool
 
 	mu  sync.Mutex
 	net gocv.Net
@@ -80,7 +89,97 @@ func (r *Recogniser) Read(img gocv.Mat, boxes []image.Rectangle) ([]Reading, err
 		}
 		out = append(out, rs...)
 	}
+	if r.Deskew {
+		for i, b := range boxes {
+			a := deskewAngle(b)
+			if a == 0 {
+				continue
+			}
+			for _, turn := range []float64{a, -a} {
+				in := turnedInput(img, b, turn)
+				rs, err := r.forward([]gocv.Mat{in})
+				in.Close()
+				if err != nil {
+					return nil, err
+				}
+				if rs[0].Confidence > max(out[i].Confidence, deskewMinConf) {
+					out[i] = rs[0]
+				}
+			}
+		}
+	}
 	return out, nil
+}
+
+// Deskew's geometry: a level one-line plate is about 4.7 times wider than
+// tall (520 × 111 mm); a box nearer square is read turned when the turn it
+// implies is 7–30°, and a turned reading replaces the level one only when
+// surer and at least deskewMinConf sure (two-line plates are boxes of that
+// shape too, and read level).
+const (
+	plateAspect          = 4.7
+	minDeskew, maxDeskew = 7.0, 30.0 // degrees
+	deskewMinConf        = 0.5
+)
+
+// deskewAngle is the turn, in degrees, that makes a one-line plate's
+// bounding box as tall for its width as box: with r = height/width and A
+// the plate's aspect, tan θ = (rA − 1)/(A − r). 0 outside minDeskew…maxDeskew.
+func deskewAngle(box image.Rectangle) float64 {
+	if box.Dx() < 8 || box.Dy() < 4 {
+		return 0
+	}
+	r := float64(box.Dy()) / float64(box.Dx())
+	if r*plateAspect <= 1 || r >= plateAspect {
+		return 0
+	}
+	a := math.Atan((r*plateAspect-1)/(plateAspect-r)) * 180 / math.Pi
+	if a < minDeskew || a > maxDeskew {
+		return 0
+	}
+	return a
+}
+
+// turnedInput is the recogniser's input for the one-line plate whose
+// bounding box is box, turned by deg degrees (counter-clockwise in the
+// image) about the box's centre: the plate, level and grown by the crop's
+// margins, warped straight into 192×48 grey, the image's edge repeated
+// where the margin runs past it.
+func turnedInput(img gocv.Mat, box image.Rectangle, deg float64) gocv.Mat {
+	th := deg * math.Pi / 180
+	c, sn := math.Cos(th), math.Abs(math.Sin(th))
+	W, H := float64(box.Dx()), float64(box.Dy())
+	cos2 := c*c - sn*sn
+	w := (W*c - H*sn) / cos2 // the level plate's size
+	h := (H*c - W*sn) / cos2
+	w, h = max(w, 2), max(h, 2)
+	sx := recW / (w * (1 + 2*padX))
+	sy := recH / (h * (1 + 2*padY))
+	cx := float64(box.Min.X+box.Max.X) / 2
+	cy := float64(box.Min.Y+box.Max.Y) / 2
+	cs, ss := math.Cos(th), math.Sin(th)
+	// out = S·R(−θ)·(p − centre) + output centre: turning the plate by −θ levels it.
+	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
+	defer m.Close()
+	for i, v := range []float64{
+		sx * cs, -sx * ss, -sx*(cs*cx-ss*cy) + recW/2,
+		sy * ss, sy * cs, -sy*(ss*cx+cs*cy) + recH/2,
+	} {
+		m.SetDoubleAt(i/3, i%3, v)
+	}
+	colour := gocv.NewMat()
+	defer colour.Close()
+	gocv.WarpAffineWithParams(img, &colour, m, image.Pt(recW, recH), gocv.InterpolationLinear, gocv.BorderReplicate, color.RGBA{})
+	out := gocv.NewMat()
+	switch colour.Channels() {
+	case 1:
+		colour.CopyTo(&out)
+	case 4:
+		gocv.CvtColor(colour, &out, gocv.ColorBGRAToGray)
+	default:
+		gocv.CvtColor(colour, &out, gocv.ColorBGRToGray)
+	}
+	return out
 }
 
 func (r *Recogniser) readBatch(img gocv.Mat, boxes []image.Rectangle) ([]Reading, error) {
@@ -98,6 +197,12 @@ func (r *Recogniser) readBatch(img gocv.Mat, boxes []image.Rectangle) ([]Reading
 		}
 		inputs = append(inputs, m)
 	}
+	return r.forward(inputs)
+}
+
+// forward runs the net on recogniser inputs (192×48 grey) in one pass and
+// decodes a Reading for each.
+func (r *Recogniser) forward(inputs []gocv.Mat) ([]Reading, error) {
 	blob := gocv.NewMat()
 	defer blob.Close()
 	gocv.BlobFromImages(inputs, &blob, 1.0/255, image.Pt(recW, recH), gocv.NewScalar(0, 0, 0, 0), false, false, gocv.MatTypeCV32F)
@@ -109,8 +214,8 @@ func (r *Recogniser) readBatch(img gocv.Mat, boxes []image.Rectangle) ([]Reading
 	defer logits.Close()
 
 	sz := logits.Size()
-	if len(sz) != 3 || sz[0] != len(boxes) || sz[2] != numClasses {
-		return nil, fmt.Errorf("read plates: logits of shape %v, want [%d,T,%d]", sz, len(boxes), numClasses)
+	if len(sz) != 3 || sz[0] != len(inputs) || sz[2] != numClasses {
+		return nil, fmt.Errorf("read plates: logits of shape %v, want [%d,T,%d]", sz, len(inputs), numClasses)
 	}
 	data, err := logits.DataPtrFloat32()
 	if err != nil {
@@ -124,8 +229,8 @@ func (r *Recogniser) readBatch(img gocv.Mat, boxes []image.Rectangle) ([]Reading
 	if topN <= 0 {
 		topN = defaultTopN
 	}
-	out := make([]Reading, len(boxes))
-	for i := range boxes {
+	out := make([]Reading, len(inputs))
+	for i := range inputs {
 		out[i] = decode(data[i*T*numClasses:(i+1)*T*numClasses], T, beam, topN)
 	}
 	return out, nil

@@ -2,6 +2,8 @@ package vision
 
 import (
 	"image"
+	"image/color"
+	"math"
 	"os"
 	"testing"
 
@@ -148,4 +150,91 @@ func TestSplitRowFindsTheGap(t *testing.T) {
 			t.Errorf("%dx%d crop, lines %v: split at row %d, want %d", tc.w, tc.h, tc.lines, got, tc.want)
 		}
 	}
+}
+
+func TestDeskewAngle(t *testing.T) {
+	turned := func(deg float64) image.Rectangle { // a 470×100 plate's bounding box turned by deg
+		th := deg * math.Pi / 180
+		c, s := math.Cos(th), math.Abs(math.Sin(th))
+		return image.Rect(0, 0, int(470*c+100*s+0.5), int(470*s+100*c+0.5))
+	}
+	for _, tc := range []struct {
+		box      image.Rectangle
+		min, max float64
+	}{
+		{turned(0), 0, 0},
+		{turned(5), 0, 0}, // read level
+		{turned(12), 11.5, 12.5},
+		{turned(20), 19.5, 20.5},
+		{turned(-25), 24.5, 25.5},
+		{image.Rect(0, 0, 100, 100), 0, 0}, // square: no one-line plate turned ≤ 30°
+		{image.Rect(0, 0, 6, 3), 0, 0},     // too small to say
+	} {
+		if got := deskewAngle(tc.box); got < tc.min || got > tc.max {
+			t.Errorf("deskewAngle(%v) = %.2f, want %g…%g", tc.box, got, tc.min, tc.max)
+		}
+	}
+}
+
+// TestRecogniserDeskewReadsTurnedPlates turns the vendored frames' readable
+// plates of at least 100 px by ±15° and ±22° about their centres and reads
+// each at its turned bounding box: with Deskew nearly all read exactly
+// (a box that tall reads as a two-line plate or skewed text without it).
+func TestRecogniserDeskewReadsTurnedPlates(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	defer func(was bool) { m.Recogniser.Deskew = was }(m.Recogniser.Deskew)
+	dir, labels := dashcam(t)
+	exact := map[bool]int{}
+	n := 0
+	for _, l := range labels {
+		if !l.readable || l.box.Dx() < 100 {
+			continue
+		}
+		img, err := LoadImage(dir + "/" + l.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, deg := range []float64{-22, -15, 15, 22} {
+			turned, box := turnAbout(img, l.box, deg)
+			n++
+			for _, on := range []bool{false, true} {
+				m.Recogniser.Deskew = on
+				rs, err := m.Recogniser.Read(turned, []image.Rectangle{box})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rs[0].Text == l.text {
+					exact[on]++
+				} else if on {
+					t.Logf("%s turned %g°: read %q, want %q", l.file, deg, rs[0].Text, l.text)
+				}
+			}
+			turned.Close()
+		}
+		img.Close()
+	}
+	t.Logf("%d turned plates read exactly: %d without Deskew, %d with", n, exact[false], exact[true])
+	if n == 0 {
+		t.Fatal("no readable plate ≥ 100 px in testdata/dashcam")
+	}
+	if exact[true] < n*9/10 || exact[true] <= exact[false] {
+		t.Errorf("with Deskew %d of %d read exactly (without %d): want at least 90 %% and more", exact[true], n, exact[false])
+	}
+}
+
+// turnAbout returns img turned by deg degrees about the centre of box, and
+// the bounding box of box's turned corners.
+func turnAbout(img gocv.Mat, box image.Rectangle, deg float64) (gocv.Mat, image.Rectangle) {
+	c := gocv.Point2f{X: float32(box.Min.X+box.Max.X) / 2, Y: float32(box.Min.Y+box.Max.Y) / 2}
+	rot := gocv.GetRotationMatrix2D(image.Pt(int(c.X), int(c.Y)), deg, 1)
+	defer rot.Close()
+	out := gocv.NewMat()
+	gocv.WarpAffineWithParams(img, &out, rot, image.Pt(img.Cols(), img.Rows()), gocv.InterpolationLinear, gocv.BorderReflect, color.RGBA{})
+	th := deg * math.Pi / 180
+	cs, sn := math.Abs(math.Cos(th)), math.Abs(math.Sin(th))
+	w, h := float64(box.Dx()), float64(box.Dy())
+	bw, bh := w*cs+h*sn, w*sn+h*cs
+	x0, y0 := float64(c.X)-bw/2, float64(c.Y)-bh/2
+	return out, image.Rect(int(x0), int(y0), int(x0+bw+0.5), int(y0+bh+0.5))
 }

@@ -179,7 +179,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 	fs := newFlags("eval", evalUsage, m.Stdout)
 	var vf visionFlags
 	vf.add(fs, true)
-	vf.addNear(fs)
+	vf.addStills(fs)
 	labelsPath := fs.String("labels", "", "labels `CSV` (file,plate_text,x,y,w,h,readable)")
 	split := fs.String("split", "", "evaluate only the images listed in this `FILE`")
 	asJSON := fs.Bool("json", false, "one JSON object per width band")

@@ -30,7 +30,9 @@ the model reads it.
 The detector looks at each image whole, again through a window where a
 forward camera sees distant vehicles (--zoom), and, for close-ups where a
 plate fills a large part of the image, at two smaller scales (--near; off
-in the car's video pipeline, where a plate is seldom that close).
+in the car's video pipeline, where a plate is seldom that close). A plate
+whose box is too tall for a level one-line plate is also read turned level
+both ways, the surest reading kept (--deskew; likewise off in the car).
 
 --crop takes each image to be one plate already cut out (a sighting's
 patch, a crop from another system): the detector is skipped and the whole
@@ -50,6 +52,7 @@ type visionFlags struct {
 	threshold float64
 	zoom      string
 	near      string // "" where the command has no --near (bench: a video pipeline)
+	deskew    string // likewise --deskew
 }
 
 func (v *visionFlags) add(fs interface {
@@ -66,11 +69,13 @@ func (v *visionFlags) add(fs interface {
 	fs.StringVar(&v.zoom, "zoom", "on", "second detector pass for distant plates: on, off, or the window `X0,Y0,X1,Y1` in fractions of the frame")
 }
 
-// addNear adds --near, the still-image commands' extra passes for big plates.
-func (v *visionFlags) addNear(fs interface {
+// addStills adds the still-image commands' extra looks: --near (detector
+// passes for big plates) and --deskew (turned readings of tilted plates).
+func (v *visionFlags) addStills(fs interface {
 	StringVar(*string, string, string, string)
 }) {
 	fs.StringVar(&v.near, "near", "on", "also look for plates too big for the whole image's scale (close-ups): on or off")
+	fs.StringVar(&v.deskew, "deskew", "on", "also read a plate whose box looks tilted turned level: on or off")
 }
 
 // open checks the flags and loads the models.
@@ -93,8 +98,10 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if err != nil {
 		return nil, "", badUsage("--zoom: %v", err)
 	}
-	if v.near != "" && v.near != "on" && v.near != "off" {
-		return nil, "", badUsage("--near %q: want on or off", v.near)
+	for _, f := range []struct{ name, v string }{{"near", v.near}, {"deskew", v.deskew}} {
+		if f.v != "" && f.v != "on" && f.v != "off" {
+			return nil, "", badUsage("--%s %q: want on or off", f.name, f.v)
+		}
 	}
 	vision.SetThreads(v.threads)
 	m, err := vision.LoadModels(v.models)
@@ -106,6 +113,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	}
 	m.Detector.Zoom = zoom
 	m.Detector.Near = v.near == "on"
+	m.Recogniser.Deskew = v.deskew == "on"
 	return m, region, nil
 }
 
@@ -145,7 +153,7 @@ func runRead(ctx context.Context, m *Main, args []string) error {
 	fs := newFlags("read", readUsage, m.Stdout)
 	var vf visionFlags
 	vf.add(fs, true)
-	vf.addNear(fs)
+	vf.addStills(fs)
 	asJSON := fs.Bool("json", false, "one JSON object per image")
 	crop := fs.Bool("crop", false, "each image is one plate already cut out: read it whole, no detector")
 	if err := parseFlags(fs, args); err != nil {

@@ -47,6 +47,7 @@ func TestReadUsage(t *testing.T) {
 		{"bad zoom", []string{"read", "--zoom", "0.8,0.2,0.2,0.9", "x.jpg"}, "--zoom: zoom \"0.8,0.2,0.2,0.9\": want 0 ≤ X0 < X1 ≤ 1"},
 		{"zoom word", []string{"read", "--zoom", "centre", "x.jpg"}, "want off, on or X0,Y0,X1,Y1"},
 		{"bad near", []string{"read", "--near", "yes", "x.jpg"}, `--near "yes": want on or off`},
+		{"bad deskew", []string{"read", "--deskew", "1", "x.jpg"}, `--deskew "1": want on or off`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runMain(t, tc.args...)
