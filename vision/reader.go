@@ -43,7 +43,7 @@ type Reader struct {
 	// facing ahead may want another.
 	Zoom Zoom
 	// ZoomEvery looks through the zoom window on one image in this many
-	// (default 1: every image). A video pipeline sets 2: a distant plate
+	// (default 1: every image). A video pipeline sets 3: a distant plate
 	// stays in the window for many frames, and the second look costs as
 	// much as the first.
 	ZoomEvery int
