@@ -91,12 +91,8 @@ func (r *Recogniser) Read(img gocv.Mat, boxes []image.Rectangle) ([]Reading, err
 	}
 	if r.Deskew {
 		for i, b := range boxes {
-			a := deskewAngle(b)
-			if a == 0 {
-				continue
-			}
-			for _, turn := range []float64{a, -a} {
-				in := turnedInput(img, b, turn)
+			for _, t := range turns(b) {
+				in := turnedInput(img, t)
 				rs, err := r.forward([]gocv.Mat{in})
 				in.Close()
 				if err != nil {
@@ -115,8 +111,12 @@ func (r *Recogniser) Read(img gocv.Mat, boxes []image.Rectangle) ([]Reading, err
 // tall (520 × 111 mm); a box nearer square is read turned when the turn it
 // implies is 7–30°, and a turned reading replaces the level one only when
 // surer and at least deskewMinConf sure (two-line plates are boxes of that
-// shape too, and read level).
+// shape too, and read level). A detector's box of a turned plate is often
+// shorter than its bounding box, so a box less than trialAspect times wider
+// than tall is also read at the trial turns, the plate taken as wide as
+// the box is across its middle.
 const (
+	trialAspect          = 4.2
 	plateAspect          = 4.7
 	minDeskew, maxDeskew = 7.0, 30.0 // degrees
 	deskewMinConf        = 0.5
@@ -140,23 +140,46 @@ func deskewAngle(box image.Rectangle) float64 {
 	return a
 }
 
-// turnedInput is the recogniser's input for the one-line plate whose
-// bounding box is box, turned by deg degrees (counter-clockwise in the
-// image) about the box's centre: the plate, level and grown by the crop's
-// margins, warped straight into 192×48 grey, the image's edge repeated
-// where the margin runs past it.
-func turnedInput(img gocv.Mat, box image.Rectangle, deg float64) gocv.Mat {
-	th := deg * math.Pi / 180
-	c, sn := math.Cos(th), math.Abs(math.Sin(th))
-	W, H := float64(box.Dx()), float64(box.Dy())
-	cos2 := c*c - sn*sn
-	w := (W*c - H*sn) / cos2 // the level plate's size
-	h := (H*c - W*sn) / cos2
-	w, h = max(w, 2), max(h, 2)
-	sx := recW / (w * (1 + 2*padX))
-	sy := recH / (h * (1 + 2*padY))
+// trialTurns are the turns, in degrees, a squat box is also read at.
+var trialTurns = []float64{12, 20}
+
+// turn is one way Deskew reads a box: the level plate's centre and size in
+// frame pixels and its turn in degrees.
+type turn struct{ cx, cy, w, h, deg float64 }
+
+// turns lists the turned readings of box: both ways at the turn its shape
+// implies as a bounding box (deskewAngle), and, for a squat box, both ways
+// at each trial turn.
+func turns(box image.Rectangle) []turn {
 	cx := float64(box.Min.X+box.Max.X) / 2
 	cy := float64(box.Min.Y+box.Max.Y) / 2
+	W, H := float64(box.Dx()), float64(box.Dy())
+	var out []turn
+	if a := deskewAngle(box); a != 0 {
+		th := a * math.Pi / 180
+		c, sn := math.Cos(th), math.Sin(th)
+		cos2 := c*c - sn*sn
+		w, h := max((W*c-H*sn)/cos2, 2), max((H*c-W*sn)/cos2, 2)
+		out = append(out, turn{cx, cy, w, h, a}, turn{cx, cy, w, h, -a})
+	}
+	if box.Dx() >= 8 && box.Dy() >= 4 && W < trialAspect*H {
+		for _, a := range trialTurns {
+			w := W / math.Cos(a*math.Pi/180)
+			out = append(out, turn{cx, cy, w, w / plateAspect, a}, turn{cx, cy, w, w / plateAspect, -a})
+		}
+	}
+	return out
+}
+
+// turnedInput is the recogniser's input for the plate t: turned level by
+// t.deg degrees about its centre, grown by the crop's margins and warped
+// straight into 192×48 grey, the image's edge repeated where the margin
+// runs past it.
+func turnedInput(img gocv.Mat, t turn) gocv.Mat {
+	sx := recW / (t.w * (1 + 2*padX))
+	sy := recH / (t.h * (1 + 2*padY))
+	cx, cy := t.cx, t.cy
+	th := t.deg * math.Pi / 180
 	cs, ss := math.Cos(th), math.Sin(th)
 	// out = S·R(−θ)·(p − centre) + output centre: turning the plate by −θ levels it.
 	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)

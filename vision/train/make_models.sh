@@ -14,7 +14,7 @@ nice -n 19 $PY vision/train/train_reader.py --steps 22000 --lr 3e-3 --curric 300
 nice -n 19 $PY vision/train/train_reader.py --steps 28000 --lr 4e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
 nice -n 19 $PY vision/train/train_reader.py --steps 32000 --lr 4e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
 $PY vision/train/export.py reader
-nice -n 5 $PY vision/train/train_detector.py --steps 2000 --threads 1 --export-every 400
+nice -n 5 $PY vision/train/train_detector.py --steps 3000 --threads 1 --p-mosaic 0.4 --p-rot 0.3 --max-rot 25 --export-every 500
 $PY vision/train/export.py detector
 $PY vision/train/eval_synth.py
 $PY vision/train/eval_gbchars.py

@@ -103,10 +103,25 @@ def mosaic(rng, items):
     return img, boxes
 
 
-def sample(rng, item, real_boxes, items=None, p_mosaic=0.0):
+def rotate(rng, img, boxes, max_deg):
+    """The whole sample turned about its centre by up to max_deg degrees (a tilted camera, a
+    photograph taken askew), edges reflected; each box becomes its turned corners' bounding box."""
+    ang = float(np.clip(rng.normal(0, max_deg / 2), -max_deg, max_deg))
+    M = cv2.getRotationMatrix2D((W / 2, H / 2), ang, 1.0)
+    img = cv2.warpAffine(img, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    out = []
+    for x, y, w, h in boxes:
+        c = np.array([[x, y, 1], [x + w, y, 1], [x + w, y + h, 1], [x, y + h, 1]], np.float32) @ M.T
+        (x0, y0), (x1, y1) = c.min(0), c.max(0)
+        if 0 <= (x0 + x1) / 2 < W and 0 <= (y0 + y1) / 2 < H:
+            out.append((x0, y0, x1 - x0, y1 - y0))
+    return img, out
+
+
+def sample(rng, item, real_boxes, items=None, p_mosaic=0.0, p_rot=0.0, max_rot=0.0):
     if p_mosaic > 0 and rng.random() < p_mosaic:
         img, boxes = mosaic(rng, items)
-        return finish(rng, img, boxes, real_boxes)
+        return finish(rng, img, boxes, real_boxes, p_rot, max_rot)
     frame, fboxes = item
     fh, fw = frame.shape[:2]
     z = rng.uniform(1.0, 1.6) if rng.random() < 0.6 else 1.0
@@ -117,13 +132,15 @@ def sample(rng, item, real_boxes, items=None, p_mosaic=0.0):
     s = W / cw
     boxes = [((b[0] - ox) * s, (b[1] - oy) * s, b[2] * s, b[3] * s) for b in fboxes]
     boxes = [b for b in boxes if b[0] + b[2] / 2 > 0 and b[0] + b[2] / 2 < W and b[1] + b[3] / 2 > 0 and b[1] + b[3] / 2 < H]
-    return finish(rng, img, boxes, real_boxes)
+    return finish(rng, img, boxes, real_boxes, p_rot, max_rot)
 
 
-def finish(rng, img, boxes, real_boxes):
-    """Synthetic plates pasted in, flip, global photometric changes; the network's input."""
+def finish(rng, img, boxes, real_boxes, p_rot=0.0, max_rot=0.0):
+    """Synthetic plates pasted in, turn, flip, global photometric changes; the network's input."""
     for _ in range(int(rng.integers(0, 4))):
         paste(rng, img, boxes, real_boxes)
+    if p_rot > 0 and rng.random() < p_rot:
+        img, boxes = rotate(rng, img, boxes, max_rot)
     if rng.random() < 0.5:
         img = img[:, ::-1].copy()
         boxes = [(W - b[0] - b[2], b[1], b[2], b[3]) for b in boxes]
@@ -161,8 +178,9 @@ def targets(boxes):
 
 
 class Batches(torch.utils.data.IterableDataset):
-    def __init__(self, start, steps, bs, p_mosaic=0.0):
-        self.start, self.steps, self.bs, self.p_mosaic = start, steps, bs, p_mosaic
+    def __init__(self, start, steps, bs, p_mosaic=0.0, p_rot=0.0, max_rot=0.0):
+        self.start, self.steps, self.bs = start, steps, bs
+        self.p_mosaic, self.p_rot, self.max_rot = p_mosaic, p_rot, max_rot
 
     def __iter__(self):
         items = frames('train')
@@ -171,7 +189,7 @@ class Batches(torch.utils.data.IterableDataset):
             rng = np.random.default_rng([SEED, step])
             xs, hs, rs, ms = [], [], [], []
             for _ in range(self.bs):
-                x, boxes = sample(rng, items[int(rng.integers(len(items)))], real_boxes, items, self.p_mosaic)
+                x, boxes = sample(rng, items[int(rng.integers(len(items)))], real_boxes, items, self.p_mosaic, self.p_rot, self.max_rot)
                 h, r, m = targets(boxes)
                 xs.append(x); hs.append(h); rs.append(r); ms.append(m)
             yield step, *(torch.from_numpy(np.stack(a)) for a in (xs, hs, rs, ms))
@@ -202,6 +220,8 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--p-mosaic', type=float, default=0.0,
                     help='share of samples built as a 2x2 mosaic of shrunk frames (0: the committed recipe)')
+    ap.add_argument('--p-rot', type=float, default=0.0, help='share of samples turned (0: the committed recipe)')
+    ap.add_argument('--max-rot', type=float, default=25.0, help='largest turn, degrees (normal, sigma half of it)')
     ap.add_argument('--run', default='detector', help='folder under runs/ for checkpoints')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -221,7 +241,7 @@ def main():
         w = 100
         return a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.97 + 0.03)
 
-    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.p_mosaic), batch_size=None, num_workers=1, prefetch_factor=4)
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.p_mosaic, a.p_rot, a.max_rot), batch_size=None, num_workers=1, prefetch_factor=4)
     t0, acc, n = time.time(), np.zeros(3), 0
     model.train()
     for step, x, hm, reg, msk in dl:
