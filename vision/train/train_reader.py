@@ -33,10 +33,15 @@ class Batches(torch.utils.data.IterableDataset):
         self.start, self.steps, self.bs, self.curric, self.easy_from = start, steps, bs, curric, easy_from
 
     def __iter__(self):
+        import cv2
+        cv2.setNumThreads(1)
         sp = plates.load_split()
         bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])
         real = synth.real_crops('train')
-        for step in range(self.start, self.steps):
+        # with --workers N, worker i draws steps i, i+N, ...; the loader hands them back in step order
+        wi = torch.utils.data.get_worker_info()
+        first, every = (self.start + wi.id, wi.num_workers) if wi else (self.start, 1)
+        for step in range(first, self.steps, every):
             rng = np.random.default_rng([SEED, step])
             xs, ts = [], []
             # curriculum (--curric N --easy-from S): from step S, clean synthetic UK plates, ramping
@@ -57,18 +62,19 @@ class Batches(torch.utils.data.IterableDataset):
 def ctc_batch(model, x, texts):
     logp = model(x)                      # N,T,C
     T = logp.shape[1]
-    tg = torch.tensor([c for t in texts for c in plates.encode(t)], dtype=torch.long)
-    tl = torch.tensor([len(t) for t in texts], dtype=torch.long)
-    il = torch.full((len(texts),), T, dtype=torch.long)
+    dev = logp.device
+    tg = torch.tensor([c for t in texts for c in plates.encode(t)], dtype=torch.long, device=dev)
+    tl = torch.tensor([len(t) for t in texts], dtype=torch.long, device=dev)
+    il = torch.full((len(texts),), T, dtype=torch.long, device=dev)
     return F.ctc_loss(logp.permute(1, 0, 2), tg, il, tl, blank=0, zero_infinity=True), logp
 
 
-def evaluate(model, xs, texts):
+def evaluate(model, xs, texts, dev='cpu'):
     model.eval()
     ok = 0
     with torch.no_grad():
         for i in range(0, len(xs), 64):
-            lp = model(torch.from_numpy(xs[i:i + 64])).numpy()
+            lp = model(torch.from_numpy(xs[i:i + 64]).to(dev)).cpu().numpy()
             ok += sum(plates.greedy_decode(l) == t for l, t in zip(lp, texts[i:i + 64]))
     model.train()
     return ok / max(1, len(texts))
@@ -99,15 +105,20 @@ def main():
                     help='share of synthetic UK plates in the CW2001-shaped face (default synth.P_CW)')
     ap.add_argument('--reset-best', action='store_true',
                     help='on resuming, forget the best validation so far (this stage picks its own best)')
+    ap.add_argument('--workers', type=int, default=1, help='data worker processes (the synthesis is the slow part)')
+    ap.add_argument('--device', default='cpu', help='torch device, e.g. cuda (the data is drawn the same either way)')
+    ap.add_argument('--stop-after', type=float, default=0,
+                    help='stop at the first checkpoint after this many seconds (resume later with the same command)')
+    ap.add_argument('--run', default='reader', help='folder under vision/train/runs')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.p_cw is not None:     # before the data worker forks; the validation set follows it too
         synth.P_CW = a.p_cw
     torch.manual_seed(SEED)
-    d = os.path.join(plates.WORK, 'reader')
+    d = os.path.join(plates.WORK, a.run)
     os.makedirs(d, exist_ok=True)
     last = os.path.join(d, 'last.pt')
-    ck = torch.load(last, map_location='cpu') if os.path.exists(last) else None
+    ck = torch.load(last, map_location='cpu', weights_only=False) if os.path.exists(last) else None
     channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
     model = models.Reader(channels)
     ema = models.Reader(channels)
@@ -125,6 +136,11 @@ def main():
         print('resumed at step', start, 'best', best, 'channels', channels, flush=True)
     else:
         ema.load_state_dict(model.state_dict())
+    dev = torch.device(a.device)
+    model.to(dev)
+    ema.to(dev)
+    if ck and ck['opt'] is not None:
+        opt.load_state_dict(ck['opt'])      # again, now that the parameters live on dev
     for p in ema.parameters():
         p.requires_grad_(False)
     vs, rl = val_sets()
@@ -134,11 +150,13 @@ def main():
         cos = a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.98 + 0.02)
         return cos * min(1.0, (s - warm_from + 1) / w) if warm_from else cos
 
-    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.curric, a.easy_from), batch_size=None, num_workers=1,
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.curric, a.easy_from), batch_size=None, num_workers=a.workers,
                                      prefetch_factor=4, persistent_workers=False)
     t0, lsum, n = time.time(), 0.0, 0
+    began = time.time()
     model.train()
     for step, x, texts in dl:
+        x = x.to(dev, non_blocking=True)
         for g in opt.param_groups:
             g['lr'] = lr_at(step)
         loss, _ = ctc_batch(model, x, texts)
@@ -159,8 +177,8 @@ def main():
             print('step %d loss %.3f lr %.2e %.2f s/step' % (s1, lsum / n, lr_at(step), (time.time() - t0) / n), flush=True)
             lsum, n, t0 = 0.0, 0, time.time()
         if s1 % 250 == 0 or s1 == a.steps:
-            acc = evaluate(ema, *vs)
-            racc = evaluate(ema, *rl) if rl else float('nan')
+            acc = evaluate(ema, *vs, dev)
+            racc = evaluate(ema, *rl, dev) if rl else float('nan')
             print('step %d val synth exact %.4f | held-out real crops exact %.4f (monitor only)' % (s1, acc, racc), flush=True)
             ck = dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=s1,
                       best=max(best, acc), args=vars(a), channels=channels)
@@ -175,6 +193,9 @@ def main():
                         export.export_reader(os.path.join(d, 'best.pt'))
                     except Exception as e:  # keep training
                         print('export failed:', e, flush=True)
+            if a.stop_after and time.time() - began > a.stop_after:
+                print('stopping at step %d after %.0f s (--stop-after); rerun to resume' % (s1, time.time() - began), flush=True)
+                return
 
 
 if __name__ == '__main__':
