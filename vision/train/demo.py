@@ -143,10 +143,12 @@ EXTRA_BOXES = os.path.join(plates.TRAIN_DIR, 'demo_boxes.csv')
 
 
 def extra_boxes():
-    """The rows of demo_boxes.csv as label rows without text."""
+    """The rows of demo_boxes.csv as label rows: text is the labelled vehicle the box shows (the
+    same synthetic plate then covers it), or empty for a vehicle the labels never read."""
     with open(EXTRA_BOXES) as f:
         lines = [ln for ln in f if not ln.startswith('#')]
-    return [dict(file=r['file'], text='', box=(int(r['x']), int(r['y']), int(r['w']), int(r['h'])), readable=0)
+    return [dict(file=r['file'], text=(r.get('text') or '').strip().upper(),
+                 box=(int(r['x']), int(r['y']), int(r['w']), int(r['h'])), readable=0)
             for r in csv.DictReader(lines)]
 
 

@@ -23,6 +23,8 @@ import plates  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--threshold', type=float, default=0.5)
+    ap.add_argument('--list', action='store_true',
+                    help='print each detection not on a composited plate (source frame, box in its pixels)')
     a = ap.parse_args()
     cv2.setNumThreads(1)
     frames, by_file, plate_of = demo.assign_plates()
@@ -63,6 +65,12 @@ def main():
                 got = rd.read(plates.reader_input(img[y0:y1, x0:x1]))
                 st[band][2] += got == vrm
         false_dets += len(dets) - len(used)
+        if a.list:
+            for j, d in enumerate(dets):
+                if j not in used:
+                    bx, by, bw, bh = d[1]
+                    print('not a composited plate: %s %d,%d,%d,%d score %.2f' % (
+                        fn, (bx - tx) / z, (by - ty) / z, bw / z, bh / z, d[0]))
     for b, (n, d, r) in st.items():
         print('demo plates %s px: %d boxes, detected %.1f %% (%d), read exactly %.1f %% of boxes (%d)' % (
             b, n, 100.0 * d / max(1, n), d, 100.0 * r / max(1, n), r))
