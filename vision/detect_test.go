@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"fmt"
 	"image"
 	"testing"
 
@@ -457,4 +458,61 @@ func closeUp(t *testing.T, path string, plate image.Rectangle, frac float64) (go
 	p := plate.Sub(cut.Min)
 	box := image.Rect(int(float64(p.Min.X)*s), int(float64(p.Min.Y)*s), int(float64(p.Max.X)*s), int(float64(p.Max.Y)*s))
 	return out, box
+}
+
+// TestReaderMinConfidence: a reader with a floor reports exactly the plates
+// an unfloored one reads at the floor or surer, and the vendored frames,
+// whole and shrunk far away, do give readings below it to drop.
+func TestReaderMinConfidence(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	dir, labels := dashcam(t)
+	all := NewReader(m, RegionAny)
+	sure := NewReader(m, RegionAny)
+	sure.MinConfidence = DefaultMinConfidence
+	seen := map[string]bool{}
+	var kept, dropped int
+	for _, l := range labels {
+		if seen[l.file] {
+			continue
+		}
+		seen[l.file] = true
+		whole, err := LoadImage(dir + "/" + l.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		far := farFrame(t, dir+"/"+l.file)
+		for _, img := range []gocv.Mat{whole, far} {
+			every, err := all.Read(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sure.Read(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, p := range every {
+				if p.Confidence >= DefaultMinConfidence {
+					want = append(want, fmt.Sprintf("%s %v", p.Text, p.Box))
+				} else {
+					dropped++
+				}
+			}
+			var have []string
+			for _, p := range got {
+				have = append(have, fmt.Sprintf("%s %v", p.Text, p.Box))
+			}
+			kept += len(have)
+			if fmt.Sprint(have) != fmt.Sprint(want) {
+				t.Errorf("%s: floored reader gave %v, want %v", l.file, have, want)
+			}
+		}
+		whole.Close()
+		far.Close()
+	}
+	t.Logf("%d frames whole and far: %d plates at %.2f or surer, %d below", len(seen), kept, DefaultMinConfidence, dropped)
+	if dropped == 0 || kept == 0 {
+		t.Errorf("kept %d, dropped %d: want some of each", kept, dropped)
+	}
 }

@@ -35,6 +35,12 @@ type Reader struct {
 	// MinChars drops detections whose reading is shorter: a box with no
 	// legible text is not reported as a plate (default 2).
 	MinChars int
+	// MinConfidence drops readings less sure than this (default 0: keep
+	// every reading). The still-image commands set DefaultMinConfidence,
+	// the floor a video pass must reach; the video pipeline leaves it at
+	// 0, since its tracker votes a pass's readings before it applies the
+	// floor, and one unsure frame of a pass still counts there.
+	MinConfidence float64
 	// TopN is how many candidates each plate carries (default 5).
 	TopN int
 	// Zoom is the window of the frame the detector looks at a second time,
@@ -100,7 +106,7 @@ func (r *Reader) ReadBoxes(img gocv.Mat, dets []Detection) ([]Plate, error) {
 	plates := make([]Plate, 0, len(dets))
 	for i, rd := range readings {
 		g := region.apply(rd, now, topN)
-		if len(g.Text) < minChars {
+		if len(g.Text) < minChars || g.Confidence < r.MinConfidence {
 			continue
 		}
 		plates = append(plates, Plate{

@@ -141,7 +141,7 @@ func (t *Tracker) defaults() {
 		t.EarlyConfidence = 0.9
 	}
 	if t.MinConfidence == 0 {
-		t.MinConfidence = defaultMinConfidence
+		t.MinConfidence = DefaultMinConfidence
 	}
 	if t.ForeignConfidence == 0 {
 		t.ForeignConfidence = defaultForeignConfidence
@@ -458,10 +458,11 @@ func (t *Tracker) finish(tr *track) (app.Sighting, bool, error) {
 	return t.sighting(tr)
 }
 
-// defaultMinConfidence is Tracker.MinConfidence's default. On the demo
-// drive's passes, reads voted below it were 44 of the 54 that matched no
-// plate in view and none of the 47 exact ones (the lowest exact: 0.10).
-const defaultMinConfidence = 0.1
+// DefaultMinConfidence is Tracker.MinConfidence's default, and the floor
+// the still-image commands give Reader.MinConfidence. On the demo drive's
+// passes, reads voted below it were 44 of the 54 that matched no plate in
+// view and none of the 47 exact ones (the lowest exact: 0.10).
+const DefaultMinConfidence = 0.1
 
 // defaultForeignConfidence is Tracker.ForeignConfidence's default: the
 // confidence a read that breaks the UK layouts needs, as a foreign mark.

@@ -38,6 +38,9 @@ px; ≥ 80 combined):
   precision   detections that match a labelled box
   false/frame detections matching no box, per image (a visible plate
               with no box also counts here: labels may miss plates)
+  false reads/frame
+              those of them that anpr read would report as a plate: read
+              as at least two characters at --min-confidence or surer
   exact       readable boxes whose plate was detected and read exactly
   char acc    mean of 1 − edit distance / length over readable boxes
               (an undetected plate scores 0)
@@ -155,6 +158,7 @@ type tally struct {
 	readable, foundRead int
 	dets, matchedDets   int
 	falseDets           int
+	falseReads          int // false detections the reader reported as a plate
 	exact               int
 	charAcc             float64
 }
@@ -170,6 +174,7 @@ type bandJSON struct {
 	RecallReadable float64 `json:"recall_readable"`
 	Precision      float64 `json:"precision"`
 	FalsePerFrame  float64 `json:"false_per_frame"`
+	FalseReads     float64 `json:"false_reads_per_frame"`
 	Exact          float64 `json:"exact"`
 	CharAccuracy   float64 `json:"char_accuracy"`
 	MSPerImage     float64 `json:"ms_per_image"`
@@ -218,7 +223,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer models.Close()
-	reader := vision.NewReader(models, region)
+	reader := vf.reader(models, region)
 	dir := filepath.Dir(*labelsPath)
 
 	tallies := make([]tally, len(bands))
@@ -254,7 +259,8 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 			Band: b.name, Frames: len(files), Boxes: t.boxes, Readable: t.readable, Detections: t.dets,
 			Recall: ratio(t.found, t.boxes), RecallReadable: ratio(t.foundRead, t.readable),
 			Precision: ratio(t.matchedDets, t.dets), FalsePerFrame: round(float64(t.falseDets)/float64(len(files)), 4),
-			Exact: ratio(t.exact, t.readable), MSPerImage: round(msPer, 1),
+			FalseReads: round(float64(t.falseReads)/float64(len(files)), 4),
+			Exact:      ratio(t.exact, t.readable), MSPerImage: round(msPer, 1),
 		}
 		if t.readable > 0 {
 			rows[i].CharAccuracy = round(t.charAcc/float64(t.readable), 4)
@@ -271,11 +277,11 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "width px\tboxes\treadable\tdetections\trecall\trecall (readable)\tprecision\tfalse/frame\texact\tchar acc\t")
+	fmt.Fprintln(tw, "width px\tboxes\treadable\tdetections\trecall\trecall (readable)\tprecision\tfalse/frame\tfalse reads/frame\texact\tchar acc\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.3f\t%s\t%s\t\n", r.Band, r.Boxes, r.Readable, r.Detections,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t\n", r.Band, r.Boxes, r.Readable, r.Detections,
 			pct(r.Recall, r.Boxes), pct(r.RecallReadable, r.Readable), pct(r.Precision, r.Detections),
-			r.FalsePerFrame, pct(r.Exact, r.Readable), pct(r.CharAccuracy, r.Readable))
+			r.FalsePerFrame, r.FalseReads, pct(r.Exact, r.Readable), pct(r.CharAccuracy, r.Readable))
 	}
 	tw.Flush()
 	fmt.Fprintf(m.Stdout, "%d images, %.1f ms per image, region %s. Detections matching no box count as false, but some visible plates have no box.\n",
@@ -380,6 +386,9 @@ func scoreImage(tallies []tally, file string, labels []evalLabel, dets []vision.
 			}
 			t.dets++
 			t.falseDets++
+			if p.Text != "" {
+				t.falseReads++
+			}
 			if show && bi == 0 {
 				fmt.Fprintf(w, "false   %s %s %.2f %dpx at %v\n", file, p.Text, p.Confidence, p.Box.Dx(), p.Box.Min)
 			}

@@ -34,6 +34,10 @@ in the car's video pipeline, where a plate is seldom that close). A plate
 whose box is too tall for a level one-line plate is also read turned level
 both ways, the surest reading kept (--deskew; likewise off in the car).
 
+A reading less sure than --min-confidence (default 0.1, the floor a pass
+must reach in the car) is not reported as a plate; 0 reports every box
+read as two characters or more.
+
 --crop takes each image to be one plate already cut out (a sighting's
 patch, a crop from another system): the detector is skipped and the whole
 image is read as the plate, reported at box 0,0 and the image's size.
@@ -53,6 +57,7 @@ type visionFlags struct {
 	zoom      string
 	near      string // "" where the command has no --near (bench: a video pipeline)
 	deskew    string // likewise --deskew
+	minConf   float64
 }
 
 func (v *visionFlags) add(fs interface {
@@ -70,12 +75,23 @@ func (v *visionFlags) add(fs interface {
 }
 
 // addStills adds the still-image commands' extra looks: --near (detector
-// passes for big plates) and --deskew (turned readings of tilted plates).
+// passes for big plates) and --deskew (turned readings of tilted plates),
+// and their floor: --min-confidence.
 func (v *visionFlags) addStills(fs interface {
 	StringVar(*string, string, string, string)
+	Float64Var(*float64, string, float64, string)
 }) {
 	fs.StringVar(&v.near, "near", "on", "also look for plates too big for the whole image's scale (close-ups): on or off")
 	fs.StringVar(&v.deskew, "deskew", "on", "also read a plate whose box looks tilted turned level: on or off")
+	fs.Float64Var(&v.minConf, "min-confidence", vision.DefaultMinConfidence,
+		"report no plate read less surely than this, 0..1 (the car's floor for a pass; 0: every reading)")
+}
+
+// reader returns a still-image reader of the models with the flags' floor.
+func (v *visionFlags) reader(m *vision.Models, region vision.Region) *vision.Reader {
+	r := vision.NewReader(m, region)
+	r.MinConfidence = v.minConf
+	return r
 }
 
 // open checks the flags and loads the models.
@@ -93,6 +109,9 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	}
 	if v.threshold < 0 || v.threshold >= 1 {
 		return nil, "", badUsage("--threshold %g: want a value from 0 to 1", v.threshold)
+	}
+	if v.minConf < 0 || v.minConf > 1 || math.IsNaN(v.minConf) {
+		return nil, "", badUsage("--min-confidence %g: want a value from 0 to 1", v.minConf)
 	}
 	zoom, err := vision.ParseZoom(v.zoom)
 	if err != nil {
@@ -167,7 +186,7 @@ func runRead(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer models.Close()
-	reader := vision.NewReader(models, region)
+	reader := vf.reader(models, region)
 
 	var bad []string
 	for _, path := range fs.Args() {
