@@ -13,6 +13,10 @@ nice -n 19 $PY vision/train/train_reader.py --steps 18000 --lr 1.5e-3 --curric 3
 nice -n 19 $PY vision/train/train_reader.py --steps 22000 --lr 3e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.8 --reset-best
 nice -n 19 $PY vision/train/train_reader.py --steps 28000 --lr 4e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
 nice -n 19 $PY vision/train/train_reader.py --steps 32000 --lr 4e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
+# widen the reader (0.47 M -> 0.80 M parameters) and train on (plate-reader.md: "The wider reader")
+$PY vision/train/widen.py --to 24,48,96,128,160
+nice -n 19 $PY vision/train/train_reader.py --steps 39000 --lr 6e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
+nice -n 19 $PY vision/train/train_reader.py --steps 48000 --lr 3e-3 --curric 300 --easy-from 750 --threads 1 --p-cw 0.7 --reset-best
 $PY vision/train/export.py reader
 nice -n 5 $PY vision/train/train_detector.py --steps 3000 --threads 1 --p-mosaic 0.4 --p-rot 0.3 --max-rot 25 --export-every 500
 $PY vision/train/export.py detector
