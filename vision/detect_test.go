@@ -281,14 +281,10 @@ func TestReaderZoomEvery(t *testing.T) {
 	dir, labels := dashcam(t)
 	r := NewReader(m, RegionAny)
 	r.ZoomEvery = 2
-	seen := map[string]bool{}
+	files := frames(labels)
 	var whole, zoom int
-	for _, l := range labels {
-		if seen[l.file] {
-			continue
-		}
-		seen[l.file] = true
-		far := farFrame(t, dir+"/"+l.file)
+	for _, file := range files {
+		far := farFrame(t, dir+"/"+file)
 		var n [3]int
 		for i := range n {
 			ps, err := r.Read(far)
@@ -304,12 +300,12 @@ func TestReaderZoomEvery(t *testing.T) {
 		}
 		empty.Close()
 		if n[2] != n[0] {
-			t.Errorf("%s: reads 1 and 3 (whole frame) gave %d and %d plates", l.file, n[0], n[2])
+			t.Errorf("%s: reads 1 and 3 (whole frame) gave %d and %d plates", file, n[0], n[2])
 		}
 		whole += n[0]
 		zoom += n[1]
 	}
-	t.Logf("plates read in %d far frames: %d by the whole frame, %d with the zoom window", len(seen), whole, zoom)
+	t.Logf("plates read in %d far frames: %d by the whole frame, %d with the zoom window", len(files), whole, zoom)
 	if zoom <= whole {
 		t.Errorf("the zoomed reads found %d plates, the whole-frame reads %d: want more", zoom, whole)
 	}
@@ -470,18 +466,14 @@ func TestReaderMinConfidence(t *testing.T) {
 	all := NewReader(m, RegionAny)
 	sure := NewReader(m, RegionAny)
 	sure.MinConfidence = DefaultMinConfidence
-	seen := map[string]bool{}
+	files := frames(labels)
 	var kept, dropped int
-	for _, l := range labels {
-		if seen[l.file] {
-			continue
-		}
-		seen[l.file] = true
-		whole, err := LoadImage(dir + "/" + l.file)
+	for _, file := range files {
+		whole, err := LoadImage(dir + "/" + file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		far := farFrame(t, dir+"/"+l.file)
+		far := farFrame(t, dir+"/"+file)
 		for _, img := range []gocv.Mat{whole, far} {
 			every, err := all.Read(img)
 			if err != nil {
@@ -505,13 +497,13 @@ func TestReaderMinConfidence(t *testing.T) {
 			}
 			kept += len(have)
 			if fmt.Sprint(have) != fmt.Sprint(want) {
-				t.Errorf("%s: floored reader gave %v, want %v", l.file, have, want)
+				t.Errorf("%s: floored reader gave %v, want %v", file, have, want)
 			}
 		}
 		whole.Close()
 		far.Close()
 	}
-	t.Logf("%d frames whole and far: %d plates at %.2f or surer, %d below", len(seen), kept, DefaultMinConfidence, dropped)
+	t.Logf("%d frames whole and far: %d plates at %.2f or surer, %d below", len(files), kept, DefaultMinConfidence, dropped)
 	if dropped == 0 || kept == 0 {
 		t.Errorf("kept %d, dropped %d: want some of each", kept, dropped)
 	}

@@ -69,6 +69,19 @@ func dashcam(t testing.TB) (dir string, labels []label) {
 	return dir, labels
 }
 
+// frames lists the distinct image files of labels, in order.
+func frames(labels []label) []string {
+	seen := map[string]bool{}
+	var files []string
+	for _, l := range labels {
+		if !seen[l.file] {
+			seen[l.file] = true
+			files = append(files, l.file)
+		}
+	}
+	return files
+}
+
 // writeVideo writes n frames of w×h, frame i a flat grey of level 10*i
 // (mod 256), as MJPG at fps into a new file in dir.
 func writeVideo(t testing.TB, dir string, n, w, h int, fps float64) string {

@@ -194,15 +194,21 @@ func turnedInput(img gocv.Mat, t turn) gocv.Mat {
 	defer colour.Close()
 	gocv.WarpAffineWithParams(img, &colour, m, image.Pt(recW, recH), gocv.InterpolationLinear, gocv.BorderReplicate, color.RGBA{})
 	out := gocv.NewMat()
-	switch colour.Channels() {
-	case 1:
-		colour.CopyTo(&out)
-	case 4:
-		gocv.CvtColor(colour, &out, gocv.ColorBGRAToGray)
-	default:
-		gocv.CvtColor(colour, &out, gocv.ColorBGRToGray)
-	}
+	toGrey(colour, &out)
 	return out
+}
+
+// toGrey writes src as one grey channel to dst: copied when it is grey
+// already, converted from BGR or BGRA otherwise.
+func toGrey(src gocv.Mat, dst *gocv.Mat) {
+	switch src.Channels() {
+	case 1:
+		src.CopyTo(dst)
+	case 4:
+		gocv.CvtColor(src, dst, gocv.ColorBGRAToGray)
+	default:
+		gocv.CvtColor(src, dst, gocv.ColorBGRToGray)
+	}
 }
 
 func (r *Recogniser) readBatch(img gocv.Mat, boxes []image.Rectangle) ([]Reading, error) {
@@ -269,14 +275,7 @@ func readerInput(img gocv.Mat, crop image.Rectangle) (gocv.Mat, error) {
 	defer roi.Close()
 	grey := gocv.NewMat()
 	defer grey.Close()
-	switch roi.Channels() {
-	case 1:
-		roi.CopyTo(&grey)
-	case 4:
-		gocv.CvtColor(roi, &grey, gocv.ColorBGRAToGray)
-	default:
-		gocv.CvtColor(roi, &grey, gocv.ColorBGRToGray)
-	}
+	toGrey(roi, &grey)
 	out := gocv.NewMat()
 	if float64(crop.Dx())/float64(crop.Dy()) < twoLineAspect && crop.Dy() >= 4 {
 		mid, err := splitRow(grey)
