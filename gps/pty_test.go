@@ -117,7 +117,17 @@ func TestGPSDIntegration(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if fx, _, ok := tr.Latest(); ok && fx.Usable() {
-			if fx.Time.Year() != 2021 || !near(fx.Lat, -(34+54.4922/60)) || !near(fx.Lon, 138+35.7617/60) {
+			if !near(fx.Lat, -(34+54.4922/60)) || !near(fx.Lon, 138+35.7617/60) {
+				t.Errorf("fix through gpsd: %+v", fx)
+				return
+			}
+			if fx.DateSource == DateClock {
+				// gpsd relayed a fix before any RMC of this run: live, it
+				// takes the system clock's day. Wait for the receiver's date.
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			if fx.Time.Year() != 2021 {
 				t.Errorf("fix through gpsd: %+v", fx)
 			}
 			if st := f.Stats(); st.GarbageBytes > 0 || st.Dropped() > 0 {
