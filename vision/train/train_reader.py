@@ -120,8 +120,9 @@ def main():
     last = os.path.join(d, 'last.pt')
     ck = torch.load(last, map_location='cpu', weights_only=False) if os.path.exists(last) else None
     channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
-    model = models.Reader(channels)
-    ema = models.Reader(channels)
+    dev = torch.device(a.device)
+    model = models.Reader(channels).to(dev)     # on dev before the optimiser and its state
+    ema = models.Reader(channels).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     start, best, warm_from = 0, -1.0, 0
     if ck:
@@ -136,11 +137,6 @@ def main():
         print('resumed at step', start, 'best', best, 'channels', channels, flush=True)
     else:
         ema.load_state_dict(model.state_dict())
-    dev = torch.device(a.device)
-    model.to(dev)
-    ema.to(dev)
-    if ck and ck['opt'] is not None:
-        opt.load_state_dict(ck['opt'])      # again, now that the parameters live on dev
     for p in ema.parameters():
         p.requires_grad_(False)
     vs, rl = val_sets()
