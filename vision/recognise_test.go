@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/ukanpr/anpr/app"
+
 	"gocv.io/x/gocv"
 )
 
@@ -237,4 +239,134 @@ func turnAbout(img gocv.Mat, box image.Rectangle, deg float64) (gocv.Mat, image.
 	bw, bh := w*cs+h*sn, w*sn+h*cs
 	x0, y0 := float64(c.X)-bw/2, float64(c.Y)-bh/2
 	return out, image.Rect(int(x0), int(y0), int(x0+bw+0.5), int(y0+bh+0.5))
+}
+
+// TestVoteViews: the text with the highest probability averaged over the
+// views wins, even against one view surer of another text; the result keeps
+// the surest view of the winner's per-character confidences, and its
+// candidates are every text's average, winner first.
+func TestVoteViews(t *testing.T) {
+	view := func(text string, cc float64, cands ...app.Candidate) Reading {
+		conf := make([]float64, len(text))
+		for i := range conf {
+			conf[i] = cc
+		}
+		return Reading{Text: text, CharConf: conf, Confidence: cands[0].Confidence, Candidates: cands}
+	}
+	c := func(text string, p float64) app.Candidate { return app.Candidate{Text: text, Confidence: p} }
+	views := []Reading{
+		view("AB12CDF", 0.9, c("AB12CDF", 0.9), c("AB12CDE", 0.05)),
+		view("AB12CDE", 0.6, c("AB12CDE", 0.6), c("AB12CDF", 0.3)),
+		view("AB12CDE", 0.7, c("AB12CDE", 0.7), c("AB12CDF", 0.2)),
+		view("AB12CDE", 0.5, c("AB12CDE", 0.5), c("A812CDE", 0.4)),
+	}
+	got := voteViews(views, 5)
+	// AB12CDE: (0.05+0.6+0.7+0.5)/4 = 0.4625; AB12CDF: (0.9+0.3+0.2)/4 = 0.35.
+	if got.Text != "AB12CDE" || math.Abs(got.Confidence-0.4625) > 1e-9 {
+		t.Fatalf("voted %q %.4f, want AB12CDE 0.4625", got.Text, got.Confidence)
+	}
+	if got.CharConf[0] != 0.7 {
+		t.Errorf("char confidences %v, want the surest AB12CDE view's (0.7)", got.CharConf)
+	}
+	want := []app.Candidate{c("AB12CDE", 0.4625), c("AB12CDF", 0.35), c("A812CDE", 0.1)}
+	if len(got.Candidates) != len(want) {
+		t.Fatalf("candidates %v, want %v", got.Candidates, want)
+	}
+	for i, w := range want {
+		if g := got.Candidates[i]; g.Text != w.Text || math.Abs(g.Confidence-w.Confidence) > 1e-9 {
+			t.Errorf("candidate %d = %v, want %v", i, g, w)
+		}
+	}
+	if n := len(voteViews(views, 2).Candidates); n != 2 {
+		t.Errorf("top 2: %d candidates", n)
+	}
+	// Views that read nothing do not vote; all empty gives the first.
+	empty := Reading{}
+	if got := voteViews([]Reading{empty, views[0], empty}, 5); got.Text != "AB12CDF" || math.Abs(got.Confidence-0.3) > 1e-9 {
+		t.Errorf("with empty views: %q %.3f, want AB12CDF 0.300", got.Text, got.Confidence)
+	}
+	if got := voteViews([]Reading{empty, empty}, 5); got.Text != "" {
+		t.Errorf("all empty: %q", got.Text)
+	}
+}
+
+// TestRecogniserJitter reads the vendored frames' readable plates with
+// Jitter, whole and at half size (plates of 40–120 px, where a single
+// framing misreads most): each reading is one of its four views' texts at
+// their averaged probability, well formed, and the plates read exactly at
+// least as often as without Jitter, less one.
+func TestRecogniserJitter(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	defer func(was bool) { m.Recogniser.Jitter = was }(m.Recogniser.Jitter)
+	dir, labels := dashcam(t)
+	exact := map[bool]int{}
+	n := 0
+	for _, l := range labels {
+		if !l.readable {
+			continue
+		}
+		img, err := LoadImage(dir + "/" + l.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		half := gocv.NewMat()
+		gocv.Resize(img, &half, image.Pt(img.Cols()/2, img.Rows()/2), 0, 0, gocv.InterpolationArea)
+		for _, sc := range []struct {
+			img gocv.Mat
+			box image.Rectangle
+		}{{img, l.box}, {half, image.Rect(l.box.Min.X/2, l.box.Min.Y/2, l.box.Max.X/2, l.box.Max.Y/2)}} {
+			n++
+			for _, on := range []bool{false, true} {
+				m.Recogniser.Jitter = on
+				rs, err := m.Recogniser.Read(sc.img, []image.Rectangle{sc.box})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := rs[0]
+				if r.Text == l.text {
+					exact[on]++
+				} else if on {
+					t.Logf("%s at %d px: read %q %.2f, want %q", l.file, sc.box.Dx(), r.Text, r.Confidence, l.text)
+				}
+				if !on || r.Text == "" {
+					continue
+				}
+				if len(r.CharConf) != len(r.Text) || r.Candidates[0].Text != r.Text || r.Candidates[0].Confidence != r.Confidence {
+					t.Errorf("%s: malformed reading %+v", l.file, r)
+				}
+				m.Recogniser.Jitter = false
+				plain, err := m.Recogniser.Read(sc.img, []image.Rectangle{sc.box})
+				if err != nil {
+					t.Fatal(err)
+				}
+				views, err := m.Recogniser.jitterViews(sc.img, CropBox(sc.box, image.Rect(0, 0, sc.img.Cols(), sc.img.Rows())))
+				if err != nil {
+					t.Fatal(err)
+				}
+				views = append(plain, views...)
+				mean, seen := 0.0, false
+				for _, v := range views {
+					seen = seen || v.Text == r.Text
+					for _, c := range v.Candidates {
+						if c.Text == r.Text {
+							mean += c.Confidence / float64(len(views))
+						}
+					}
+				}
+				if !seen || math.Abs(mean-r.Confidence) > 1e-6 {
+					t.Errorf("%s: jittered reading %q %.4f: a view read it: %v, its average over the views %.4f", l.file, r.Text, r.Confidence, seen, mean)
+				}
+			}
+		}
+		half.Close()
+		img.Close()
+	}
+	t.Logf("%d plates (whole and half size) read exactly: %d without Jitter, %d with", n, exact[false], exact[true])
+	if n == 0 {
+		t.Fatal("no readable plate in testdata/dashcam")
+	}
+	if exact[true] < exact[false]-1 {
+		t.Errorf("with Jitter %d of %d read exactly, without %d", exact[true], n, exact[false])
+	}
 }

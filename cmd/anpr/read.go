@@ -33,6 +33,9 @@ plate fills a large part of the image, at two smaller scales (--near; off
 in the car's video pipeline, where a plate is seldom that close). A plate
 whose box is too tall for a level one-line plate is also read turned level
 both ways, the surest reading kept (--deskew; likewise off in the car).
+Each plate is also read from three crops slightly off the detector's box,
+and the text the four readings agree on most is kept (--jitter; off in the
+car, whose tracker votes over the frames of a pass instead).
 
 A reading less sure than --min-confidence (default 0.1, the floor a pass
 must reach in the car) is not reported as a plate; 0 reports every box
@@ -57,6 +60,7 @@ type visionFlags struct {
 	zoom      string
 	near      string // "" where the command has no --near (bench: a video pipeline)
 	deskew    string // likewise --deskew
+	jitter    string // likewise --jitter
 	minConf   float64
 }
 
@@ -75,14 +79,16 @@ func (v *visionFlags) add(fs interface {
 }
 
 // addStills adds the still-image commands' extra looks: --near (detector
-// passes for big plates) and --deskew (turned readings of tilted plates),
-// and their floor: --min-confidence.
+// passes for big plates), --deskew (turned readings of tilted plates) and
+// --jitter (readings of each plate from nearby crops, voted), and their
+// floor: --min-confidence.
 func (v *visionFlags) addStills(fs interface {
 	StringVar(*string, string, string, string)
 	Float64Var(*float64, string, float64, string)
 }) {
 	fs.StringVar(&v.near, "near", "on", "also look for plates too big for the whole image's scale (close-ups): on or off")
 	fs.StringVar(&v.deskew, "deskew", "on", "also read a plate whose box looks tilted turned level: on or off")
+	fs.StringVar(&v.jitter, "jitter", "on", "also read each plate from three slightly different crops and keep the text they agree on: on or off")
 	fs.Float64Var(&v.minConf, "min-confidence", vision.DefaultMinConfidence,
 		"report no plate read less surely than this, 0..1 (the car's floor for a pass; 0: every reading)")
 }
@@ -117,7 +123,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if err != nil {
 		return nil, "", badUsage("--zoom: %v", err)
 	}
-	for _, f := range []struct{ name, v string }{{"near", v.near}, {"deskew", v.deskew}} {
+	for _, f := range []struct{ name, v string }{{"near", v.near}, {"deskew", v.deskew}, {"jitter", v.jitter}} {
 		if f.v != "" && f.v != "on" && f.v != "off" {
 			return nil, "", badUsage("--%s %q: want on or off", f.name, f.v)
 		}
@@ -133,6 +139,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	m.Detector.Zoom = zoom
 	m.Detector.Near = v.near == "on"
 	m.Recogniser.Deskew = v.deskew == "on"
+	m.Recogniser.Jitter = v.jitter == "on"
 	return m, region, nil
 }
 

@@ -2,7 +2,11 @@
 validation seed 1001) read by assets/models/plate-reader.onnx in cv2.dnn; exact rate split by face
 (CW2001-shaped or font), plate width and each photometric condition (night, IR, glare, ...).
 
-  /usr/bin/python3 vision/train/eval_synth.py [--n 1000]
+  /usr/bin/python3 vision/train/eval_synth.py [--n 1000] [--anpr BIN]
+
+With --anpr (an anpr binary), the same crops are also read the way the product reads them in its
+default --region gb (`anpr read --crop --region gb`: the reader, its stills' jitter vote and the UK
+rules of app/vrm), as eval_gbchars.py does.
 """
 import argparse
 import os
@@ -11,6 +15,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import eval_gbchars  # noqa: E402
 import onnx_reader  # noqa: E402
 import plates  # noqa: E402
 import synth  # noqa: E402
@@ -25,6 +30,7 @@ def main():
     ap.add_argument('--n', type=int, default=1000)
     ap.add_argument('--model', default=None)
     ap.add_argument('--seed', type=int, default=TEST_SEED, help='1001 = the trainer\'s validation set (for model selection)')
+    ap.add_argument('--anpr', default=None, help='also read the crops with this anpr binary in --region gb')
     ap.add_argument('--unbounded', action='store_true',
                     help='the conditions without the legibility floor (the set before it; see synth.photometric)')
     a = ap.parse_args()
@@ -35,9 +41,17 @@ def main():
     rng = np.random.default_rng(a.seed)
     ok, pairs, cer = 0, [], 0.0
     by = {}   # condition -> [exact, n]
+    crops, cut = [], plates.reader_input
+
+    def keep(crop):   # the crop the reader's input is made of, for --anpr
+        crops.append(crop.copy())
+        return cut(crop)
+    synth.plates.reader_input = keep
     for i in range(a.n):
         tags = []
         x, t = synth.reader_sample(rng, bgs, p_eu=0.0, tags=tags)
+        assert len(crops) == i + 1, 'one reader input per sample'
+        crops[-1] = (crops[-1], t)
         got = r.read(x)
         ok += got == t
         conds = [g for g in tags if g in CONDITIONS]
@@ -56,6 +70,8 @@ def main():
     c = sorted(onnx_reader.confusions(pairs).items(), key=lambda kv: -kv[1])[:12]
     print('top substitutions (truth->read: n):', ', '.join('%s->%s: %d' % (k[0], k[1], v) for k, v in c))
     print('examples of misreads:', ', '.join('%s->%s' % p for p in pairs[:15]))
+    if a.anpr:
+        eval_gbchars.read_with_anpr(a.anpr, a.model, crops)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ PY=/usr/bin/python3
 mkdir -p vision/train/runs
 go build -o /tmp/anpr-measure ./cmd/anpr || exit 1
 {
-echo "## eval_synth"; $PY vision/train/eval_synth.py
+echo "## eval_synth (model, then the product's --region gb)"; $PY vision/train/eval_synth.py --anpr /tmp/anpr-measure
 echo "## eval_synth, without the legibility floor"; $PY vision/train/eval_synth.py --unbounded
 echo "## eval_gbchars (model, then the product's --region gb)"; $PY vision/train/eval_gbchars.py --anpr /tmp/anpr-measure
 echo "## eval_crops heldout"; $PY vision/train/eval_crops.py --split heldout
@@ -17,8 +17,11 @@ echo "## anpr eval heldout"
 echo "## anpr eval heldout, no zoom window"
 /tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
     --region any --split vision/train/heldout.txt --models assets/models --threads 1 --zoom off
+echo "## anpr eval heldout, no jitter vote"
+/tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
+    --region any --split vision/train/heldout.txt --models assets/models --threads 1 --jitter off
 echo "## close-ups and turned close-ups of the held-out plates (anpr read)"
 $PY vision/train/eval_closeups.py --anpr /tmp/anpr-measure
-echo "## the same without the stills' extra looks (--near off --deskew off)"
-$PY vision/train/eval_closeups.py --anpr /tmp/anpr-measure --near off --deskew off
+echo "## the same without the stills' extra looks (--near off --deskew off --jitter off)"
+$PY vision/train/eval_closeups.py --anpr /tmp/anpr-measure --near off --deskew off --jitter off
 } 2>&1 | grep -v -i fyne | tee vision/train/runs/measure.txt
