@@ -50,6 +50,16 @@ type Tracker struct {
 	// foreign plate (default 0.5; negative: the MinConfidence rule alone).
 	// Unsure counts these passes too.
 	ForeignConfidence float64
+	// ShortConfidence is the voted confidence below which a pass read as a
+	// text of three characters or fewer is not reported. Marks that short
+	// (a cherished B 2 or A 30) are a sliver of the traffic, while a piece
+	// of a plate (half hidden behind another car, cut by the frame's edge,
+	// too small to box whole) or a sign's few characters read that short
+	// often, and in RegionGB nearly any two or three letters and digits
+	// make a valid dateless mark, so format rules cannot tell them apart
+	// (default 0.8; negative: the other rules alone). Unsure counts these
+	// passes too.
+	ShortConfidence float64
 	// MinIoU is the overlap between a track's predicted box and a detection
 	// that associates them (default 0.1); closer misses are associated by
 	// centre distance when the sizes agree.
@@ -145,6 +155,9 @@ func (t *Tracker) defaults() {
 	}
 	if t.ForeignConfidence == 0 {
 		t.ForeignConfidence = defaultForeignConfidence
+	}
+	if t.ShortConfidence == 0 {
+		t.ShortConfidence = defaultShortConfidence
 	}
 	if t.MinIoU <= 0 {
 		t.MinIoU = 0.1
@@ -468,17 +481,25 @@ const DefaultMinConfidence = 0.1
 // confidence a read that breaks the UK layouts needs, as a foreign mark.
 const defaultForeignConfidence = 0.5
 
+// shortChars and defaultShortConfidence are Tracker.ShortConfidence's
+// length and default: a read that short needs to be this sure.
+const (
+	shortChars             = 3
+	defaultShortConfidence = 0.8
+)
+
 // Unsure reports how many ended passes were not reported because their
 // voted confidence was below MinConfidence (below ForeignConfidence for a
-// text that is no UK mark in RegionGB) or their plate was only ever seen
-// cut by the frame's edge. Safe to call from any goroutine.
+// text that is no UK mark in RegionGB, below ShortConfidence for a text of
+// three characters or fewer) or their plate was only ever seen cut by the
+// frame's edge. Safe to call from any goroutine.
 func (t *Tracker) Unsure() int64 { return t.unsure.Load() }
 
 // sighting votes the track's readings of the whole plate into one
 // sighting; not ok (and counted as unsure, its images never encoded) when
 // the plate was only ever seen cut by the frame's edge or the vote's
-// confidence is below MinConfidence, or below ForeignConfidence for a text
-// that is no UK mark in RegionGB.
+// confidence is below MinConfidence, below ForeignConfidence for a text
+// that is no UK mark in RegionGB, or below ShortConfidence for a short one.
 func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 	whole := tr.whole()
 	if len(whole) == 0 {
@@ -498,7 +519,8 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 		}
 	}
 	format := vrm.Classify(text, now)
-	if t.Region == RegionGB && format == app.FormatUnknown && v.conf < t.ForeignConfidence {
+	if t.Region == RegionGB && format == app.FormatUnknown && v.conf < t.ForeignConfidence ||
+		len(text) <= shortChars && v.conf < t.ShortConfidence {
 		t.unsure.Add(1)
 		return app.Sighting{}, false, nil
 	}

@@ -242,7 +242,8 @@ func TestTrackerLongStop(t *testing.T) {
 
 // TestTrackerDropsUnsurePasses: a pass the reader could not make out (every
 // frame a different low-confidence guess) is not reported but counted; the
-// same pass is reported when MinConfidence is turned off.
+// same pass is reported when MinConfidence (and, its guesses being short,
+// ShortConfidence) is turned off.
 func TestTrackerDropsUnsurePasses(t *testing.T) {
 	checkMats(t)
 	guesses := []string{"B5", "8S", "B3", "E5", "85", "BS"}
@@ -257,7 +258,7 @@ func TestTrackerDropsUnsurePasses(t *testing.T) {
 		t.Errorf("got %d sightings %v and %d unsure passes, want none and 1", len(ss), ss, tr.Unsure())
 	}
 	tr = NewTracker("front", RegionAny)
-	tr.MinConfidence = -1
+	tr.MinConfidence, tr.ShortConfidence = -1, -1
 	if ss := drive(t, tr, 12, pass); len(ss) != 1 || tr.Unsure() != 0 {
 		t.Errorf("MinConfidence off: got %d sightings and %d unsure passes, want 1 and 0", len(ss), tr.Unsure())
 	}
@@ -379,5 +380,49 @@ func TestTrackerForeignReadsNeedConfidence(t *testing.T) {
 	tr.ForeignConfidence = -1
 	if ss := drive(t, tr, 12, pass("WA12345", 0.3)); len(ss) != 1 {
 		t.Errorf("ForeignConfidence off: %d sightings, want 1", len(ss))
+	}
+}
+
+// TestTrackerShortReadsNeedConfidence: a pass read as three characters or
+// fewer (a piece of a plate, a sign; in RegionGB nearly any such text is a
+// valid dateless mark) is reported only when the reader is sure of it, in
+// either region; four characters need only MinConfidence.
+func TestTrackerShortReadsNeedConfidence(t *testing.T) {
+	checkMats(t)
+	pass := func(text string, conf float64) func(int) []Plate {
+		return func(i int) []Plate {
+			if i >= 6 {
+				return nil
+			}
+			return []Plate{plateAt(text, conf, image.Rect(600, 380, 700, 402))}
+		}
+	}
+	for _, c := range []struct {
+		region Region
+		text   string
+		conf   float64
+		want   int
+	}{
+		{RegionGB, "B30", 0.3, 0}, // a valid dateless mark, unsure: more likely a piece of a plate
+		{RegionGB, "B2", 0.6, 0},
+		{RegionAny, "NDA", 0.7, 0},
+		{RegionGB, "B30", 0.9, 1}, // read surely: a cherished mark
+		{RegionAny, "K9", 0.95, 1},
+		{RegionGB, "P940", 0.3, 1}, // four characters: MinConfidence alone
+	} {
+		tr := NewTracker("front", c.region)
+		ss := drive(t, tr, 12, pass(c.text, c.conf))
+		if len(ss) != c.want || tr.Unsure() != int64(1-c.want) {
+			t.Errorf("%s %s at %.2f: %d sightings, %d unsure; want %d sightings", c.region, c.text, c.conf, len(ss), tr.Unsure(), c.want)
+			continue
+		}
+		if c.want == 1 && ss[0].Text != c.text {
+			t.Errorf("%s %s at %.2f: read %s", c.region, c.text, c.conf, ss[0].Text)
+		}
+	}
+	tr := NewTracker("front", RegionGB)
+	tr.ShortConfidence = -1
+	if ss := drive(t, tr, 12, pass("B30", 0.3)); len(ss) != 1 {
+		t.Errorf("ShortConfidence off: %d sightings, want 1", len(ss))
 	}
 }

@@ -178,6 +178,14 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
         lines = [groups]
         PW, PH = 520, 111
     PWp, PHp = int(PW * k), int(PH * k)
+    # a UK identifier or green (zero-emission) flash band on the left of a one-line plate, the
+    # characters laid out in the rest (a real plate with a band has its text beside it, so the
+    # reader must see a band next to a full mark, not only beside short ones)
+    band = None
+    if not two_line and rng.random() < 0.3:
+        band = (rng.uniform(100, 160), rng.uniform(50, 90), rng.uniform(0, 40)) if rng.random() < 0.5 else \
+            (rng.uniform(30, 60), rng.uniform(100, 140), rng.uniform(0, 40))
+    left = rng.uniform(40, 52) if band else 0.0
     mask = np.zeros((PHp, PWp), np.float32)
     nl = len(lines)
     lh = PH / nl
@@ -192,8 +200,8 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
                     widths.append(cwid * (0.45 if c == '1' else 0.3 if c == 'I' else 1.0))
                 widths.append(gap if ci < len(grp) - 1 else (ggap if gi < len(gl) - 1 else 0))
         tot = sum(widths)
-        scale = min(1.0, (PW - 24) / tot)
-        x = (PW - tot * scale) / 2 + rng.normal(0, 3)
+        scale = min(1.0, (PW - left - 24) / tot)
+        x = left + (PW - left - tot * scale) / 2 + rng.normal(0, 3)
         y0 = li * lh + (lh - ch) / 2 + rng.normal(0, 1.5)
         wi = 0
         for gi, grp in enumerate(gl):
@@ -213,12 +221,10 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
         (rng.uniform(215, 255),) * 3
     fg = (rng.uniform(0, 50),) * 3
     img = _colour_plate(mask, bg, fg, rng)
-    if rng.random() < 0.3:   # GB / UK identifier band on the left
-        bw = int(50 * k) if not two_line else int(30 * k)
-        band = (rng.uniform(100, 160), rng.uniform(50, 90), rng.uniform(0, 40)) if rng.random() < 0.5 else \
-            (rng.uniform(30, 60), rng.uniform(100, 140), rng.uniform(0, 40))
-        if not two_line and mask[:, :bw].max() < 0.3:
-            img[:, :bw] = np.array(band, np.uint8)
+    if band:
+        bw = int(left * k)
+        img[:, :bw] = np.array(band, np.uint8)
+        if rng.random() < 0.85:   # a bare green flash has no letters
             _small_text(img[:, :bw], 'UK' if rng.random() < 0.5 else 'GB', rng)
     img = _border(img, k, rng)
     return img, text
