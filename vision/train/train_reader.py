@@ -109,6 +109,8 @@ def main():
     ap.add_argument('--device', default='cpu', help='torch device, e.g. cuda (the data is drawn the same either way)')
     ap.add_argument('--stop-after', type=float, default=0,
                     help='stop at the first checkpoint after this many seconds (resume later with the same command)')
+    ap.add_argument('--halt-at', type=int, default=0,
+                    help='stop once the checkpoint of this step is saved (a stage cut short: its last.pt is then that step)')
     ap.add_argument('--run', default='reader', help='folder under vision/train/runs')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -137,6 +139,9 @@ def main():
         print('resumed at step', start, 'best', best, 'channels', channels, flush=True)
     else:
         ema.load_state_dict(model.state_dict())
+    if a.halt_at and start >= a.halt_at:
+        print('already at step %d, at or past --halt-at %d: nothing to do' % (start, a.halt_at), flush=True)
+        return
     for p in ema.parameters():
         p.requires_grad_(False)
     vs, rl = val_sets()
@@ -189,6 +194,9 @@ def main():
                         export.export_reader(os.path.join(d, 'best.pt'))
                     except Exception as e:  # keep training
                         print('export failed:', e, flush=True)
+            if a.halt_at and s1 >= a.halt_at:
+                print('halting at step %d (--halt-at)' % s1, flush=True)
+                return
             if a.stop_after and time.time() - began > a.stop_after:
                 print('stopping at step %d after %.0f s (--stop-after); rerun to resume' % (s1, time.time() - began), flush=True)
                 return
