@@ -168,3 +168,21 @@ func labelsByFile(labels []label) map[string][]label {
 	}
 	return out
 }
+
+// eachReadable calls fn with every readable labelled plate of the vendored
+// frames at least minWidth pixels wide and its frame, closed after fn.
+func eachReadable(t testing.TB, minWidth int, fn func(l label, img gocv.Mat)) {
+	t.Helper()
+	dir, labels := dashcam(t)
+	for _, l := range labels {
+		if !l.readable || l.box.Dx() < minWidth {
+			continue
+		}
+		img, err := LoadImage(filepath.Join(dir, l.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(l, img)
+		img.Close()
+	}
+}

@@ -75,18 +75,9 @@ func TestReaderInputTwoLine(t *testing.T) {
 func TestRecogniserReadsDashcam(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
-	dir, labels := dashcam(t)
 	var n, exact int
-	for _, l := range labels {
-		if !l.readable {
-			continue
-		}
-		img, err := LoadImage(dir + "/" + l.file)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachReadable(t, 0, func(l label, img gocv.Mat) {
 		rs, err := m.Recogniser.Read(img, []image.Rectangle{l.box})
-		img.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +91,7 @@ func TestRecogniserReadsDashcam(t *testing.T) {
 		} else {
 			t.Logf("%s (%d px) read as %s %.2f", l.text, l.box.Dx(), r.Text, r.Confidence)
 		}
-	}
+	})
 	t.Logf("%d of %d read exactly", exact, n)
 	// A floor below the committed reader (9 of 9), to catch a regression.
 	if exact*100 < n*85 {
@@ -186,17 +177,9 @@ func TestRecogniserDeskewReadsTurnedPlates(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
 	defer func(was bool) { m.Recogniser.Deskew = was }(m.Recogniser.Deskew)
-	dir, labels := dashcam(t)
 	exact := map[bool]int{}
 	n := 0
-	for _, l := range labels {
-		if !l.readable || l.box.Dx() < 100 {
-			continue
-		}
-		img, err := LoadImage(dir + "/" + l.file)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachReadable(t, 100, func(l label, img gocv.Mat) {
 		for _, deg := range []float64{-22, -15, 15, 22} {
 			turned, box := turnAbout(img, l.box, deg)
 			n++
@@ -214,8 +197,7 @@ func TestRecogniserDeskewReadsTurnedPlates(t *testing.T) {
 			}
 			turned.Close()
 		}
-		img.Close()
-	}
+	})
 	t.Logf("%d turned plates read exactly: %d without Deskew, %d with", n, exact[false], exact[true])
 	if n == 0 {
 		t.Fatal("no readable plate ≥ 100 px in testdata/dashcam")
@@ -299,18 +281,11 @@ func TestRecogniserJitter(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
 	defer func(was bool) { m.Recogniser.Jitter = was }(m.Recogniser.Jitter)
-	dir, labels := dashcam(t)
 	exact := map[bool]int{}
 	n := 0
-	for _, l := range labels {
-		if !l.readable {
-			continue
-		}
-		img, err := LoadImage(dir + "/" + l.file)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachReadable(t, 0, func(l label, img gocv.Mat) {
 		half := gocv.NewMat()
+		defer half.Close()
 		gocv.Resize(img, &half, image.Pt(img.Cols()/2, img.Rows()/2), 0, 0, gocv.InterpolationArea)
 		for _, sc := range []struct {
 			img gocv.Mat
@@ -359,9 +334,7 @@ func TestRecogniserJitter(t *testing.T) {
 				}
 			}
 		}
-		half.Close()
-		img.Close()
-	}
+	})
 	t.Logf("%d plates (whole and half size) read exactly: %d without Jitter, %d with", n, exact[false], exact[true])
 	if n == 0 {
 		t.Fatal("no readable plate in testdata/dashcam")

@@ -341,44 +341,55 @@ func TestTrackerPlateCutByTheEdge(t *testing.T) {
 	}
 }
 
+// steadyPass is a six-frame pass of one plate read as text at conf.
+func steadyPass(text string, conf float64) func(int) []Plate {
+	return func(i int) []Plate {
+		if i >= 6 {
+			return nil
+		}
+		return []Plate{plateAt(text, conf, image.Rect(600, 380, 700, 402))}
+	}
+}
+
+// reportCase is a steady pass through a fresh tracker of region and
+// whether it is reported (1) or counted unsure (0).
+type reportCase struct {
+	region Region
+	text   string
+	conf   float64
+	want   int
+}
+
+func checkReported(t *testing.T, cases []reportCase) {
+	t.Helper()
+	for _, c := range cases {
+		tr := NewTracker("front", c.region)
+		ss := drive(t, tr, 12, steadyPass(c.text, c.conf))
+		if len(ss) != c.want || tr.Unsure() != int64(1-c.want) {
+			t.Errorf("%s %s at %.2f: %d sightings, %d unsure; want %d sightings", c.region, c.text, c.conf, len(ss), tr.Unsure(), c.want)
+			continue
+		}
+		if c.want == 1 && ss[0].Text != c.text {
+			t.Errorf("%s %s at %.2f: read %s", c.region, c.text, c.conf, ss[0].Text)
+		}
+	}
+}
+
 // TestTrackerForeignReadsNeedConfidence: in RegionGB a pass whose text is no
 // UK mark is reported only when the reader is fairly sure of it (a foreign
 // plate read clearly); an unsure one is counted unsure. A UK mark at the same
 // low confidence, and the same foreign text in RegionAny, are reported.
 func TestTrackerForeignReadsNeedConfidence(t *testing.T) {
 	checkMats(t)
-	pass := func(text string, conf float64) func(int) []Plate {
-		return func(i int) []Plate {
-			if i >= 6 {
-				return nil
-			}
-			return []Plate{plateAt(text, conf, image.Rect(600, 380, 700, 402))}
-		}
-	}
-	for _, c := range []struct {
-		region Region
-		text   string
-		conf   float64
-		want   int
-	}{
+	checkReported(t, []reportCase{
 		{RegionGB, "WA12345", 0.3, 0}, // a Polish layout, unsure: a misread more likely than a Polish car
 		{RegionGB, "WA12345", 0.8, 1}, // read clearly: reported as foreign
 		{RegionGB, "BD51SMR", 0.3, 1}, // a UK mark needs only MinConfidence
 		{RegionAny, "WA12345", 0.3, 1},
-	} {
-		tr := NewTracker("front", c.region)
-		ss := drive(t, tr, 12, pass(c.text, c.conf))
-		if len(ss) != c.want || tr.Unsure() != int64(1-c.want) {
-			t.Errorf("%s %s at %.1f: %d sightings, %d unsure; want %d sightings", c.region, c.text, c.conf, len(ss), tr.Unsure(), c.want)
-			continue
-		}
-		if c.want == 1 && ss[0].Text != c.text {
-			t.Errorf("%s %s at %.1f: read %s", c.region, c.text, c.conf, ss[0].Text)
-		}
-	}
+	})
 	tr := NewTracker("front", RegionGB)
 	tr.ForeignConfidence = -1
-	if ss := drive(t, tr, 12, pass("WA12345", 0.3)); len(ss) != 1 {
+	if ss := drive(t, tr, 12, steadyPass("WA12345", 0.3)); len(ss) != 1 {
 		t.Errorf("ForeignConfidence off: %d sightings, want 1", len(ss))
 	}
 }
@@ -389,40 +400,17 @@ func TestTrackerForeignReadsNeedConfidence(t *testing.T) {
 // either region; four characters need only MinConfidence.
 func TestTrackerShortReadsNeedConfidence(t *testing.T) {
 	checkMats(t)
-	pass := func(text string, conf float64) func(int) []Plate {
-		return func(i int) []Plate {
-			if i >= 6 {
-				return nil
-			}
-			return []Plate{plateAt(text, conf, image.Rect(600, 380, 700, 402))}
-		}
-	}
-	for _, c := range []struct {
-		region Region
-		text   string
-		conf   float64
-		want   int
-	}{
+	checkReported(t, []reportCase{
 		{RegionGB, "B30", 0.3, 0}, // a valid dateless mark, unsure: more likely a piece of a plate
 		{RegionGB, "B2", 0.6, 0},
 		{RegionAny, "NDA", 0.7, 0},
 		{RegionGB, "B30", 0.9, 1}, // read surely: a cherished mark
 		{RegionAny, "K9", 0.95, 1},
 		{RegionGB, "P940", 0.3, 1}, // four characters: MinConfidence alone
-	} {
-		tr := NewTracker("front", c.region)
-		ss := drive(t, tr, 12, pass(c.text, c.conf))
-		if len(ss) != c.want || tr.Unsure() != int64(1-c.want) {
-			t.Errorf("%s %s at %.2f: %d sightings, %d unsure; want %d sightings", c.region, c.text, c.conf, len(ss), tr.Unsure(), c.want)
-			continue
-		}
-		if c.want == 1 && ss[0].Text != c.text {
-			t.Errorf("%s %s at %.2f: read %s", c.region, c.text, c.conf, ss[0].Text)
-		}
-	}
+	})
 	tr := NewTracker("front", RegionGB)
 	tr.ShortConfidence = -1
-	if ss := drive(t, tr, 12, pass("B30", 0.3)); len(ss) != 1 {
+	if ss := drive(t, tr, 12, steadyPass("B30", 0.3)); len(ss) != 1 {
 		t.Errorf("ShortConfidence off: %d sightings, want 1", len(ss))
 	}
 }
