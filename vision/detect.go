@@ -43,6 +43,13 @@ type Detector struct {
 	// close, and each pass costs as much as the first. Stills (anpr read,
 	// anpr eval) turn it on.
 	Near bool
+	// Far also looks for distant plates across the whole image, not only
+	// through Zoom: four more passes, through its corner windows (each
+	// farWindow of its width and height, overlapping), at the scale of the
+	// default zoom. Off by default: a forward camera's distant plates lie
+	// in its zoom window, and each pass costs as much as the first. Stills
+	// (anpr read, anpr eval), whose plates may be anywhere, turn it on.
+	Far bool
 
 	mu  sync.Mutex
 	net gocv.Net
@@ -133,6 +140,19 @@ func (d *Detector) DetectZoom(img gocv.Mat, z Zoom) ([]Detection, error) {
 		}
 		dets = append(dets, zoomed(dets, more, win, zoomMaxWidth/detScale(W, H))...)
 	}
+	if d.Far {
+		for _, z := range farWindows {
+			win := z.window(W, H)
+			if win.Empty() {
+				continue
+			}
+			more, err := d.detectIn(img, win, 1)
+			if err != nil {
+				return nil, err
+			}
+			dets = append(dets, zoomed(dets, more, win, zoomMaxWidth/detScale(W, H))...)
+		}
+	}
 	if d.Near {
 		var big []Detection
 		for _, k := range nearScales {
@@ -145,6 +165,17 @@ func (d *Detector) DetectZoom(img gocv.Mat, z Zoom) ([]Detection, error) {
 		dets = near(dets, big, nearMinWidth/detScale(W, H))
 	}
 	return nms(dets, d.NMS), nil
+}
+
+// farWindow is the side of Far's corner windows, as a fraction of the
+// image's: the default zoom window's size, so they look at its scale.
+const farWindow = 0.6
+
+// farWindows are Far's windows: the image's four corners, overlapping by
+// 2·farWindow − 1 of its width and height.
+var farWindows = []Zoom{
+	{0, 0, farWindow, farWindow}, {1 - farWindow, 0, 1, farWindow},
+	{0, 1 - farWindow, farWindow, 1}, {1 - farWindow, 1 - farWindow, 1, 1},
 }
 
 // nearScales are the Near passes' scales, as fractions of the whole frame's:

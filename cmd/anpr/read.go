@@ -28,14 +28,17 @@ with format "unknown". --region any reads any Latin letter/digit plate as
 the model reads it.
 
 The detector looks at each image whole, again through a window where a
-forward camera sees distant vehicles (--zoom), and, for close-ups where a
-plate fills a large part of the image, at two smaller scales (--near; off
-in the car's video pipeline, where a plate is seldom that close). A plate
-whose box is too tall for a level one-line plate is also read turned level
-both ways, the surest reading kept (--deskew; likewise off in the car).
-Each plate is also read from three crops slightly off the detector's box,
-and the text the four readings agree on most is kept (--jitter; off in the
-car, whose tracker votes over the frames of a pass instead).
+forward camera sees distant vehicles (--zoom), through the image's four
+corners at that window's scale for distant plates elsewhere (--far; off in
+the car's video pipeline, whose distant plates lie in the window), and, for
+close-ups where a plate fills a large part of the image, at two smaller
+scales (--near; likewise off in the car, where a plate is seldom that
+close). A plate whose box is too tall for a level one-line plate is also
+read turned level both ways, the surest reading kept (--deskew; likewise
+off in the car). Each plate is also read from three crops slightly off the
+detector's box, and the text the four readings agree on most is kept
+(--jitter; off in the car, whose tracker votes over the frames of a pass
+instead).
 
 A reading less sure than --min-confidence (default 0.1, the floor a pass
 must reach in the car) is not reported as a plate; 0 reports every box
@@ -61,6 +64,7 @@ type visionFlags struct {
 	near      string // "" where the command has no --near (bench: a video pipeline)
 	deskew    string // likewise --deskew
 	jitter    string // likewise --jitter
+	far       string // likewise --far
 	minConf   float64
 }
 
@@ -78,14 +82,15 @@ func (v *visionFlags) add(fs interface {
 	fs.StringVar(&v.zoom, "zoom", "on", "second detector pass for distant plates: on, off, or the window `X0,Y0,X1,Y1` in fractions of the frame")
 }
 
-// addStills adds the still-image commands' extra looks: --near (detector
-// passes for big plates), --deskew (turned readings of tilted plates) and
-// --jitter (readings of each plate from nearby crops, voted), and their
-// floor: --min-confidence.
+// addStills adds the still-image commands' extra looks: --near and --far
+// (detector passes for big plates, and for small ones anywhere), --deskew
+// (turned readings of tilted plates) and --jitter (readings of each plate
+// from nearby crops, voted), and their floor: --min-confidence.
 func (v *visionFlags) addStills(fs interface {
 	StringVar(*string, string, string, string)
 	Float64Var(*float64, string, float64, string)
 }) {
+	fs.StringVar(&v.far, "far", "on", "also look for distant plates all over the image, through its four corners at the zoom's scale: on or off")
 	fs.StringVar(&v.near, "near", "on", "also look for plates too big for the whole image's scale (close-ups): on or off")
 	fs.StringVar(&v.deskew, "deskew", "on", "also read a plate whose box looks tilted turned level: on or off")
 	fs.StringVar(&v.jitter, "jitter", "on", "also read each plate from three slightly different crops and keep the text they agree on: on or off")
@@ -123,7 +128,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	if err != nil {
 		return nil, "", badUsage("--zoom: %v", err)
 	}
-	for _, f := range []struct{ name, v string }{{"near", v.near}, {"deskew", v.deskew}, {"jitter", v.jitter}} {
+	for _, f := range []struct{ name, v string }{{"near", v.near}, {"far", v.far}, {"deskew", v.deskew}, {"jitter", v.jitter}} {
 		if f.v != "" && f.v != "on" && f.v != "off" {
 			return nil, "", badUsage("--%s %q: want on or off", f.name, f.v)
 		}
@@ -138,6 +143,7 @@ func (v *visionFlags) open() (*vision.Models, vision.Region, error) {
 	}
 	m.Detector.Zoom = zoom
 	m.Detector.Near = v.near == "on"
+	m.Detector.Far = v.far == "on"
 	m.Recogniser.Deskew = v.deskew == "on"
 	m.Recogniser.Jitter = v.jitter == "on"
 	return m, region, nil

@@ -49,6 +49,7 @@ func TestReadUsage(t *testing.T) {
 		{"bad near", []string{"read", "--near", "yes", "x.jpg"}, `--near "yes": want on or off`},
 		{"bad deskew", []string{"read", "--deskew", "1", "x.jpg"}, `--deskew "1": want on or off`},
 		{"bad jitter", []string{"read", "--jitter", "maybe", "x.jpg"}, `--jitter "maybe": want on or off`},
+		{"bad far", []string{"read", "--far", "no", "x.jpg"}, `--far "no": want on or off`},
 		{"floor above 1", []string{"read", "--min-confidence", "1.5", "x.jpg"}, "--min-confidence 1.5: want a value from 0 to 1"},
 		{"negative floor", []string{"read", "--min-confidence", "-0.1", "x.jpg"}, "--min-confidence -0.1: want a value from 0 to 1"},
 		{"floor not a number", []string{"read", "--min-confidence", "high", "x.jpg"}, `invalid value "high" for flag -min-confidence`},

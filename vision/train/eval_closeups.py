@@ -9,7 +9,7 @@ plate), and as exact when that read is its text; "other" counts the reads that o
 held askew; edges reflected), the plate's box the bounding box of its turned corners.
 
   go build -o BIN ./cmd/anpr
-  /usr/bin/python3 vision/train/eval_closeups.py --anpr BIN [--near on|off] [--deskew on|off] [--jitter on|off] [--models DIR]
+  /usr/bin/python3 vision/train/eval_closeups.py --anpr BIN [--near on|off] [--far on|off] [--deskew on|off] [--jitter on|off] [--models DIR]
 """
 import argparse
 import json
@@ -72,13 +72,14 @@ def main():
     ap.add_argument('--near', default='on')
     ap.add_argument('--deskew', default='on')
     ap.add_argument('--jitter', default='on')
+    ap.add_argument('--far', default='on')
     ap.add_argument('--models', default=None)
     a = ap.parse_args()
     sp = plates.load_split()
     rows = [r for r in plates.load_labels()
             if r['readable'] and sp.get(r['file']) == a.split and r['box'][2] >= 100]
-    print('%d readable %s plates >= 100 px; anpr read --region any --near %s --deskew %s --jitter %s' % (
-        len(rows), a.split, a.near, a.deskew, a.jitter))
+    print('%d readable %s plates >= 100 px; anpr read --region any --near %s --far %s --deskew %s --jitter %s' % (
+        len(rows), a.split, a.near, a.far, a.deskew, a.jitter))
     with tempfile.TemporaryDirectory() as tmp:
         for frac, deg in [(f, 0) for f in FRACS] + [(0.3, d) for d in (-20, -10, 10, 20)]:
             paths, truth = [], []
@@ -90,7 +91,7 @@ def main():
                 cv2.imwrite(p, img, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 paths.append(p)
                 truth.append((r['text'], box))
-            cmd = [a.anpr, 'read', '--region', 'any', '--json', '--near', a.near, '--deskew', a.deskew, '--jitter', a.jitter]
+            cmd = [a.anpr, 'read', '--region', 'any', '--json', '--near', a.near, '--far', a.far, '--deskew', a.deskew, '--jitter', a.jitter]
             if a.models:
                 cmd += ['--models', a.models]
             out = subprocess.run(cmd + paths, capture_output=True, text=True, check=True).stdout

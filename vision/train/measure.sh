@@ -17,11 +17,14 @@ echo "## anpr eval heldout"
 echo "## anpr eval heldout, no zoom window"
 /tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
     --region any --split vision/train/heldout.txt --models assets/models --threads 1 --zoom off
+echo "## anpr eval heldout, no corner windows (the car's detector)"
+/tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
+    --region any --split vision/train/heldout.txt --models assets/models --threads 1 --far off
 echo "## anpr eval heldout, no jitter vote"
 /tmp/anpr-measure eval --labels ../shared/data/plates/dashcam-ro/labels.csv \
     --region any --split vision/train/heldout.txt --models assets/models --threads 1 --jitter off
 echo "## close-ups and turned close-ups of the held-out plates (anpr read)"
 $PY vision/train/eval_closeups.py --anpr /tmp/anpr-measure
-echo "## the same without the stills' extra looks (--near off --deskew off --jitter off)"
-$PY vision/train/eval_closeups.py --anpr /tmp/anpr-measure --near off --deskew off --jitter off
+echo "## the same without the stills' extra looks (--near off --far off --deskew off --jitter off)"
+$PY vision/train/eval_closeups.py --anpr /tmp/anpr-measure --near off --far off --deskew off --jitter off
 } 2>&1 | grep -v -i fyne | tee vision/train/runs/measure.txt
