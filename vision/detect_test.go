@@ -208,49 +208,55 @@ func TestDetectorZoomFindsDistantPlates(t *testing.T) {
 	checkMats(t)
 	m := testModels(t)
 	dir, labels := dashcam(t)
-	byFile := labelsByFile(labels)
 	found := map[bool]int{}
 	small := 0
-	for file, ls := range byFile {
+	for file, ls := range labelsByFile(labels) {
 		far := farFrame(t, dir+"/"+file)
-		dets := map[bool][]Detection{}
-		for zoom, z := range map[bool]Zoom{false: {}, true: DefaultZoom} {
+		small += extraLook(t, file, ls, farAt, found, func(zoom bool) []Detection {
+			z := Zoom{}
+			if zoom {
+				z = DefaultZoom
+			}
 			d, err := m.Detector.DetectZoom(far, z)
 			if err != nil {
 				t.Fatal(err)
 			}
-			dets[zoom] = d
-		}
+			return d
+		})
 		far.Close()
-		for _, d := range dets[false] {
-			kept := false
-			for _, z := range dets[true] {
-				kept = kept || z == d
-			}
-			if !kept {
-				t.Errorf("%s: %v found without the zoom is gone with it (%v)", file, d, dets[true])
-			}
-		}
-		for _, l := range ls {
-			box := image.Rectangle{l.box.Min.Div(2), l.box.Max.Div(2)}.Add(farAt)
-			if !l.readable || box.Dx() >= 80 {
-				continue
-			}
-			small++
-			for zoom, ds := range dets {
-				for _, d := range ds {
-					if IoU(d.Box, box) >= 0.5 {
-						found[zoom]++
-						break
-					}
-				}
-			}
-		}
 	}
 	t.Logf("readable plates < 80 px at half size: %d; found without zoom %d, with zoom %d", small, found[false], found[true])
 	if found[true] <= found[false] {
 		t.Errorf("the zoom window found %d of %d small plates, without it %d: want more", found[true], small, found[false])
 	}
+}
+
+// extraLook compares a frame's detections without and with an extra look
+// (detect(false), detect(true)): every plate found without is found with it
+// too. Of the readable plates of ls under 80 px, shown at half size with
+// their frame's top left at at, it counts in found[with] those each finds
+// (IoU ≥ 0.5), and returns how many there are.
+func extraLook(t *testing.T, file string, ls []label, at image.Point, found map[bool]int, detect func(with bool) []Detection) (small int) {
+	t.Helper()
+	dets := map[bool][]Detection{false: detect(false), true: detect(true)}
+	for _, d := range dets[false] {
+		if !slices.Contains(dets[true], d) {
+			t.Errorf("%s at %v: %v found without the extra look is gone with it (%v)", file, at, d, dets[true])
+		}
+	}
+	for _, l := range ls {
+		box := image.Rectangle{l.box.Min.Div(2), l.box.Max.Div(2)}.Add(at)
+		if !l.readable || box.Dx() >= 80 {
+			continue
+		}
+		small++
+		for with, ds := range dets {
+			if slices.ContainsFunc(ds, func(d Detection) bool { return IoU(d.Box, box) >= 0.5 }) {
+				found[with]++
+			}
+		}
+	}
+	return small
 }
 
 // farAt is where farFrame puts the half-size scene: inside DefaultZoom's
@@ -293,33 +299,15 @@ func TestDetectorFarFindsPlatesOutsideTheZoom(t *testing.T) {
 	for file, ls := range labelsByFile(labels) {
 		for _, at := range []image.Point{{0, 0}, {640, 360}} {
 			img := farFrameAt(t, dir+"/"+file, at)
-			dets := map[bool][]Detection{}
-			for _, far := range []bool{false, true} {
+			small += extraLook(t, file, ls, at, found, func(far bool) []Detection {
 				m.Detector.Far = far
 				d, err := m.Detector.DetectZoom(img, DefaultZoom)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dets[far] = d
-			}
+				return d
+			})
 			img.Close()
-			for _, d := range dets[false] {
-				if !slices.Contains(dets[true], d) {
-					t.Errorf("%s at %v: %v found without Far is gone with it (%v)", file, at, d, dets[true])
-				}
-			}
-			for _, l := range ls {
-				box := image.Rectangle{l.box.Min.Div(2), l.box.Max.Div(2)}.Add(at)
-				if !l.readable || box.Dx() >= 80 {
-					continue
-				}
-				small++
-				for far, ds := range dets {
-					if slices.ContainsFunc(ds, func(d Detection) bool { return IoU(d.Box, box) >= 0.5 }) {
-						found[far]++
-					}
-				}
-			}
 		}
 	}
 	t.Logf("readable plates < 80 px at half size in the corners: %d; found without Far %d, with Far %d", small, found[false], found[true])
