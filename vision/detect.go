@@ -133,25 +133,20 @@ func (d *Detector) DetectZoom(img gocv.Mat, z Zoom) ([]Detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	if win := z.window(W, H); !win.Empty() {
+	windows := []Zoom{z}
+	if d.Far {
+		windows = append(windows, farWindows...)
+	}
+	for _, z := range windows {
+		win := z.window(W, H)
+		if win.Empty() {
+			continue
+		}
 		more, err := d.detectIn(img, win, 1)
 		if err != nil {
 			return nil, err
 		}
 		dets = append(dets, zoomed(dets, more, win, zoomMaxWidth/detScale(W, H))...)
-	}
-	if d.Far {
-		for _, z := range farWindows {
-			win := z.window(W, H)
-			if win.Empty() {
-				continue
-			}
-			more, err := d.detectIn(img, win, 1)
-			if err != nil {
-				return nil, err
-			}
-			dets = append(dets, zoomed(dets, more, win, zoomMaxWidth/detScale(W, H))...)
-		}
 	}
 	if d.Near {
 		var big []Detection

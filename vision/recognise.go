@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"sort"
 	"sync"
 
 	"github.com/ukanpr/anpr/app"
@@ -91,27 +90,27 @@ func (r *Recogniser) Read(img gocv.Mat, boxes []image.Rectangle) ([]Reading, err
 	if img.Empty() {
 		return nil, fmt.Errorf("read plates: empty image")
 	}
-	batch := max(1, r.Batch)
-	out := make([]Reading, 0, len(boxes))
-	for i := 0; i < len(boxes); i += batch {
-		rs, err := r.readBatch(img, boxes[i:min(len(boxes), i+batch)])
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	inputs := make([]gocv.Mat, 0, len(boxes))
+	defer closeAll(&inputs)
+	for _, b := range boxes {
+		m, err := readerInput(img, CropBox(b, bounds))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, rs...)
+		inputs = append(inputs, m)
+	}
+	out, err := r.forwardBatched(inputs)
+	if err != nil {
+		return nil, err
 	}
 	if r.Jitter {
-		topN := r.TopN
-		if topN <= 0 {
-			topN = defaultTopN
-		}
-		bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 		for i, b := range boxes {
 			views, err := r.jitterViews(img, CropBox(b, bounds))
 			if err != nil {
 				return nil, err
 			}
-			out[i] = voteViews(append([]Reading{out[i]}, views...), topN)
+			out[i] = voteViews(append([]Reading{out[i]}, views...), r.topN())
 		}
 	}
 	if r.Deskew {
@@ -143,11 +142,7 @@ func (r *Recogniser) jitterViews(img gocv.Mat, crop image.Rectangle) ([]Reading,
 	dx := max(1, int(float64(crop.Dx())*jitterX+0.5))
 	dy := max(1, int(float64(crop.Dy())*jitterY+0.5))
 	var inputs []gocv.Mat
-	defer func() {
-		for i := range inputs {
-			inputs[i].Close()
-		}
-	}()
+	defer closeAll(&inputs)
 	for _, c := range []image.Rectangle{
 		image.Rect(crop.Min.X+dx, crop.Min.Y, crop.Max.X-dx, crop.Max.Y),
 		image.Rect(crop.Min.X, crop.Min.Y+dy, crop.Max.X, crop.Max.Y-dy),
@@ -171,16 +166,7 @@ func (r *Recogniser) jitterViews(img gocv.Mat, crop image.Rectangle) ([]Reading,
 		return nil, err
 	}
 	inputs = append(inputs, m)
-	var out []Reading
-	batch := max(1, r.Batch)
-	for i := 0; i < len(inputs); i += batch {
-		rs, err := r.forward(inputs[i:min(len(inputs), i+batch)])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-	}
-	return out, nil
+	return r.forwardBatched(inputs)
 }
 
 // voteViews combines readings of one plate from different views: each text a
@@ -214,14 +200,12 @@ func voteViews(views []Reading, topN int) Reading {
 	}
 	out := views[best]
 	out.Confidence = mean[out.Text]
-	cands := []app.Candidate{{Text: out.Text, Confidence: out.Confidence}}
-	for _, t := range order {
-		if t != out.Text {
-			cands = append(cands, app.Candidate{Text: t, Confidence: mean[t]})
-		}
+	all := make([]app.Candidate, len(order))
+	for i, t := range order {
+		all[i] = app.Candidate{Text: t, Confidence: mean[t]}
 	}
-	sort.SliceStable(cands[1:], func(i, j int) bool { return cands[1+i].Confidence > cands[1+j].Confidence })
-	out.Candidates = cands[:min(len(cands), topN)]
+	winner := app.Candidate{Text: out.Text, Confidence: out.Confidence}
+	out.Candidates = dedupe(append([]app.Candidate{winner}, mergeCandidates(all, len(all))...), topN)
 	return out
 }
 
@@ -329,22 +313,34 @@ func toGrey(src gocv.Mat, dst *gocv.Mat) {
 	}
 }
 
-func (r *Recogniser) readBatch(img gocv.Mat, boxes []image.Rectangle) ([]Reading, error) {
-	inputs := make([]gocv.Mat, 0, len(boxes))
-	defer func() {
-		for i := range inputs {
-			inputs[i].Close()
-		}
-	}()
-	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
-	for _, b := range boxes {
-		m, err := readerInput(img, CropBox(b, bounds))
+// closeAll closes the Mats *ms holds when it is called (deferred: those
+// appended after the defer statement too).
+func closeAll(ms *[]gocv.Mat) {
+	for i := range *ms {
+		(*ms)[i].Close()
+	}
+}
+
+// forwardBatched runs the net on inputs Batch at a time (one pass each).
+func (r *Recogniser) forwardBatched(inputs []gocv.Mat) ([]Reading, error) {
+	batch := max(1, r.Batch)
+	out := make([]Reading, 0, len(inputs))
+	for i := 0; i < len(inputs); i += batch {
+		rs, err := r.forward(inputs[i:min(len(inputs), i+batch)])
 		if err != nil {
 			return nil, err
 		}
-		inputs = append(inputs, m)
+		out = append(out, rs...)
 	}
-	return r.forward(inputs)
+	return out, nil
+}
+
+// topN is how many candidates a reading carries (TopN, or its default).
+func (r *Recogniser) topN() int {
+	if r.TopN <= 0 {
+		return defaultTopN
+	}
+	return r.TopN
 }
 
 // forward runs the net on recogniser inputs (192×48 grey) in one pass and
@@ -369,12 +365,9 @@ func (r *Recogniser) forward(inputs []gocv.Mat) ([]Reading, error) {
 		return nil, fmt.Errorf("read plates: logits: %w", err)
 	}
 	T := sz[1]
-	beam, topN := r.Beam, r.TopN
+	beam, topN := r.Beam, r.topN()
 	if beam <= 0 {
 		beam = defaultBeam
-	}
-	if topN <= 0 {
-		topN = defaultTopN
 	}
 	out := make([]Reading, len(inputs))
 	for i := range inputs {
