@@ -189,6 +189,7 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
     mask = np.zeros((PHp, PWp), np.float32)
     nl = len(lines)
     lh = PH / nl
+    spans = []      # (x0, x1, y0, y1) of each character, mm: where fittings must not go
     for li, line in enumerate(lines):
         gl = line if isinstance(line, list) else [line]
         widths = []
@@ -213,6 +214,7 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
                 yy = max(0, min(PHp - hh, yy))
                 xx = max(0, min(PWp - ww, xx))
                 mask[yy:yy + hh, xx:xx + ww] = np.maximum(mask[yy:yy + hh, xx:xx + ww], gm)
+                spans.append((xx / k, (xx + ww) / k, yy / k, (yy + hh) / k))
                 x += w + widths[wi + 1] * scale
                 wi += 2
     mask = _stroke_jitter(mask, k, rng)
@@ -226,12 +228,53 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
         img[:, :bw] = np.array(band, np.uint8)
         if rng.random() < 0.85:   # a bare green flash has no letters
             _small_text(img[:, :bw], 'UK' if rng.random() < 0.5 else 'GB', rng)
+    _fittings(img, k, spans, left, bg, rng)
     img = _border(img, k, rng)
     return img, text
 
 
+def _fittings(img, k, spans, left, paper, rng):
+    """What a real UK plate carries besides its mark, none of it to be read: the supplier's name
+    and the BS AU 145e mark in small print along the bottom edge, and two fixing screws (caps in
+    the plate's colour, chrome or black heads) at the ends or in the gap between the groups."""
+    PH, PW = img.shape[0] / k, img.shape[1] / k
+    bottom = max(y1 for _, _, _, y1 in spans)
+    if rng.random() < 0.5 and PH - bottom > 6:
+        hgt = min(rng.uniform(4, 7), PH - bottom - 1.5)
+        ink = (int(rng.uniform(20, 90)),) * 3
+        f = cv2.FONT_HERSHEY_SIMPLEX
+        sc = hgt * k / 22.0           # Hershey simplex capitals are ~22 px tall at scale 1
+        y = int(round((bottom + (PH - bottom + hgt) / 2) * k))
+        name = ''.join(chr(int(c)) for c in rng.integers(65, 91, int(rng.integers(5, 14))))
+        (tw, _), _ = cv2.getTextSize(name, f, sc, 1)
+        cv2.putText(img, name, (int((PW * k - tw) / 2 + rng.normal(0, 20 * k)), y), f, sc, ink, 1, cv2.LINE_AA)
+        (tw, _), _ = cv2.getTextSize('BS AU 145e', f, sc, 1)
+        cv2.putText(img, 'BS AU 145e', (int(PW * k - tw - rng.uniform(6, 20) * k), y), f, sc, ink, 1, cv2.LINE_AA)
+    if rng.random() < 0.4:
+        r = rng.uniform(4, 7)
+        look = rng.random()
+        cap = tuple(int(c) for c in paper) if look < 0.5 else \
+            (int(rng.uniform(150, 220)),) * 3 if look < 0.8 else (int(rng.uniform(10, 50)),) * 3
+        # free x ranges at the middle height: plate ends and gaps wide enough for a screw
+        xs = sorted((x0, x1) for x0, x1, y0, y1 in spans if y0 < PH / 2 < y1) or [(PW / 2, PW / 2)]
+        gaps = [(left + 3, xs[0][0] - 1), (xs[-1][1] + 1, PW - 3)] + \
+            [(a[1] + 1, b[0] - 1) for a, b in zip(xs, xs[1:])]
+        free = [(a, b) for a, b in gaps if b - a > 2 * r + 2]
+        if len(free) >= 2:
+            ends = [free[0], free[1]] if rng.random() < 0.7 or len(free) == 2 else \
+                [free[int(i)] for i in rng.choice(len(free), 2, replace=False)]
+            for a, b in ends:
+                cx, cy = rng.uniform(a + r, b - r), PH / 2 + rng.normal(0, 3)
+                c = (int(round(cx * k * 16)), int(round(cy * k * 16)))
+                cv2.circle(img, c, int(round(r * k * 16)), cap, -1, cv2.LINE_AA, 4)
+                if look >= 0.5:       # a head's slot or cross, or a cap's rim
+                    cv2.circle(img, c, int(round(r * k * 16)), (int(rng.uniform(60, 120)),) * 3, 1, cv2.LINE_AA, 4)
+
+
 def _stroke_jitter(mask, k, rng):
     r = rng.normal(0, 1.2) * k
+    if r > 0:       # ink spread, underexposure and blur make strokes bolder more often than thinner
+        r *= 1.4
     n = int(round(abs(r)))
     if n >= 1:
         ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * n + 1, 2 * n + 1))
