@@ -267,7 +267,7 @@ def _fittings(img, k, spans, left, paper, rng):
                 cx, cy = rng.uniform(a + r, b - r), PH / 2 + rng.normal(0, 3)
                 c = (int(round(cx * k * 16)), int(round(cy * k * 16)))
                 cv2.circle(img, c, int(round(r * k * 16)), cap, -1, cv2.LINE_AA, 4)
-                if look >= 0.5:       # a head's slot or cross, or a cap's rim
+                if look >= 0.5:       # a metal head's rim
                     cv2.circle(img, c, int(round(r * k * 16)), (int(rng.uniform(60, 120)),) * 3, 1, cv2.LINE_AA, 4)
 
 
