@@ -236,7 +236,7 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
 def _fittings(img, k, spans, left, paper, rng):
     """What a real UK plate carries besides its mark, none of it to be read: the supplier's name
     and the BS AU 145e mark in small print along the bottom edge, and two fixing screws (caps in
-    the plate's colour, chrome or black heads) at the ends or in the gap between the groups."""
+    the plate's colour, chrome or black heads) at the ends or in a gap between characters."""
     PH, PW = img.shape[0] / k, img.shape[1] / k
     bottom = max(y1 for _, _, _, y1 in spans)
     if rng.random() < 0.5 and PH - bottom > 6:
