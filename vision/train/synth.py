@@ -39,6 +39,7 @@ NI_CODES = ['IA', 'IB', 'IG', 'IJ', 'IL', 'IW', 'JI', 'AZ', 'BZ', 'CZ', 'DZ', 'E
 DIG = '0123456789'
 CW_VARIANTS = 32     # CW2001-shaped face variants (cwface.py)
 P_CW = 0.55          # share of UK plates drawn in them
+SMALL_W = (45, 110)  # reader_sample's p_small width range, px
 LEGIBLE = True       # reader samples keep to the legibility floor (see photometric)
 
 
@@ -523,13 +524,17 @@ class Backgrounds:
         return cv2.resize(im[y:y + chh, x:x + cw], (w, h))
 
 
-def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None):
+def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None, p_small=0.0):
     """One synthetic reader training example: (float32 [48,192], text).
     strength < 1 gives easier samples (curriculum at the start of training). tags (a list), if
-    given, gets the face, the plate's width band and each photometric condition applied."""
+    given, gets the face, the plate's width band and each photometric condition applied.
+    Widths are log-uniform over 55-400 px; p_small of the samples (0: no extra draw, the sets
+    the evaluations draw stay as they were) are instead log-uniform over SMALL_W, the distant
+    plates a patrol car mostly sees and the reader reads worst."""
     plate, text = render_plate(rng, p_eu, tags)
     ph, pw = plate.shape[:2]
-    tw = float(np.exp(rng.uniform(np.log(55), np.log(400))))
+    lo, hi = SMALL_W if p_small > 0 and rng.random() < p_small else (55, 400)
+    tw = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     th = tw * ph / pw
     if tags is not None:
         tags.append('w<80' if tw < 80 else 'w80-160' if tw < 160 else 'w>=160')
@@ -547,7 +552,7 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None):
     if crop.size == 0:
         if tags is not None:
             del tags[:]
-        return reader_sample(rng, bgs, p_eu, strength, tags)
+        return reader_sample(rng, bgs, p_eu, strength, tags, p_small)
     if strength >= 1 or rng.random() < strength:   # (no extra draw at full strength)
         # character height in crop pixels: 79 of 111 mm on a one-line plate, 64 of 178-203 mm
         # a line on a two-line one

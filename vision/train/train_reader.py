@@ -29,8 +29,9 @@ REAL_FRAC = 0.2
 
 
 class Batches(torch.utils.data.IterableDataset):
-    def __init__(self, start, steps, bs, curric=0, easy_from=0):
+    def __init__(self, start, steps, bs, curric=0, easy_from=0, p_small=0.0):
         self.start, self.steps, self.bs, self.curric, self.easy_from = start, steps, bs, curric, easy_from
+        self.p_small = p_small
 
     def __iter__(self):
         import cv2
@@ -53,7 +54,7 @@ class Batches(torch.utils.data.IterableDataset):
                 if real and not (self.curric and 0 <= e < self.curric // 2) and rng.random() < REAL_FRAC:
                     x, t = synth.real_sample(rng, real[int(rng.integers(len(real)))])
                 else:
-                    x, t = synth.reader_sample(rng, bgs, p_eu=0.3 * st, strength=st)
+                    x, t = synth.reader_sample(rng, bgs, p_eu=0.3 * st, strength=st, p_small=self.p_small)
                 xs.append(x)
                 ts.append(t)
             yield step, torch.from_numpy(np.stack(xs)[:, None]), ts
@@ -103,6 +104,8 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--p-cw', type=float, default=None,
                     help='share of synthetic UK plates in the CW2001-shaped face (default synth.P_CW)')
+    ap.add_argument('--p-small', type=float, default=0.0,
+                    help='share of synthetic plates drawn small (synth.SMALL_W); the validation set keeps the usual widths')
     ap.add_argument('--reset-best', action='store_true',
                     help='on resuming, forget the best validation so far (this stage picks its own best)')
     ap.add_argument('--workers', type=int, default=1, help='data worker processes (the synthesis is the slow part)')
@@ -151,7 +154,7 @@ def main():
         cos = a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.98 + 0.02)
         return cos * min(1.0, (s - warm_from + 1) / w) if warm_from else cos
 
-    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.curric, a.easy_from), batch_size=None, num_workers=a.workers,
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.curric, a.easy_from, a.p_small), batch_size=None, num_workers=a.workers,
                                      prefetch_factor=4, persistent_workers=False)
     t0, lsum, n = time.time(), 0.0, 0
     began = time.time()
