@@ -118,10 +118,10 @@ def rotate(rng, img, boxes, max_deg):
     return img, out
 
 
-def sample(rng, item, real_boxes, items=None, p_mosaic=0.0, p_rot=0.0, max_rot=0.0):
+def sample(rng, item, real_boxes, items=None, p_mosaic=0.0, p_rot=0.0, max_rot=0.0, pastes=3):
     if p_mosaic > 0 and rng.random() < p_mosaic:
         img, boxes = mosaic(rng, items)
-        return finish(rng, img, boxes, real_boxes, p_rot, max_rot)
+        return finish(rng, img, boxes, real_boxes, p_rot, max_rot, pastes)
     frame, fboxes = item
     fh, fw = frame.shape[:2]
     z = rng.uniform(1.0, 1.6) if rng.random() < 0.6 else 1.0
@@ -132,12 +132,13 @@ def sample(rng, item, real_boxes, items=None, p_mosaic=0.0, p_rot=0.0, max_rot=0
     s = W / cw
     boxes = [((b[0] - ox) * s, (b[1] - oy) * s, b[2] * s, b[3] * s) for b in fboxes]
     boxes = [b for b in boxes if b[0] + b[2] / 2 > 0 and b[0] + b[2] / 2 < W and b[1] + b[3] / 2 > 0 and b[1] + b[3] / 2 < H]
-    return finish(rng, img, boxes, real_boxes, p_rot, max_rot)
+    return finish(rng, img, boxes, real_boxes, p_rot, max_rot, pastes)
 
 
-def finish(rng, img, boxes, real_boxes, p_rot=0.0, max_rot=0.0):
-    """Synthetic plates pasted in, turn, flip, global photometric changes; the network's input."""
-    for _ in range(int(rng.integers(0, 4))):
+def finish(rng, img, boxes, real_boxes, p_rot=0.0, max_rot=0.0, pastes=3):
+    """Synthetic plates pasted in (0 to pastes), turn, flip, global photometric changes; the
+    network's input."""
+    for _ in range(int(rng.integers(0, pastes + 1))):
         paste(rng, img, boxes, real_boxes)
     if p_rot > 0 and rng.random() < p_rot:
         img, boxes = rotate(rng, img, boxes, max_rot)
@@ -178,9 +179,9 @@ def targets(boxes):
 
 
 class Batches(torch.utils.data.IterableDataset):
-    def __init__(self, start, steps, bs, p_mosaic=0.0, p_rot=0.0, max_rot=0.0):
+    def __init__(self, start, steps, bs, p_mosaic=0.0, p_rot=0.0, max_rot=0.0, pastes=3):
         self.start, self.steps, self.bs = start, steps, bs
-        self.p_mosaic, self.p_rot, self.max_rot = p_mosaic, p_rot, max_rot
+        self.p_mosaic, self.p_rot, self.max_rot, self.pastes = p_mosaic, p_rot, max_rot, pastes
 
     def __iter__(self):
         items = frames('train')
@@ -189,7 +190,7 @@ class Batches(torch.utils.data.IterableDataset):
             rng = np.random.default_rng([SEED, step])
             xs, hs, rs, ms = [], [], [], []
             for _ in range(self.bs):
-                x, boxes = sample(rng, items[int(rng.integers(len(items)))], real_boxes, items, self.p_mosaic, self.p_rot, self.max_rot)
+                x, boxes = sample(rng, items[int(rng.integers(len(items)))], real_boxes, items, self.p_mosaic, self.p_rot, self.max_rot, self.pastes)
                 h, r, m = targets(boxes)
                 xs.append(x); hs.append(h); rs.append(r); ms.append(m)
             yield step, *(torch.from_numpy(np.stack(a)) for a in (xs, hs, rs, ms))
@@ -222,6 +223,7 @@ def main():
                     help='share of samples built as a 2x2 mosaic of shrunk frames (0: the committed recipe)')
     ap.add_argument('--p-rot', type=float, default=0.0, help='share of samples turned (0: the committed recipe)')
     ap.add_argument('--max-rot', type=float, default=25.0, help='largest turn, degrees (normal, sigma half of it)')
+    ap.add_argument('--pastes', type=int, default=3, help='most synthetic plates pasted into a sample (0 to this many)')
     ap.add_argument('--run', default='detector', help='folder under runs/ for checkpoints')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -241,7 +243,7 @@ def main():
         w = 100
         return a.lr * (s / w if s < w else 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, a.steps - w))) * 0.97 + 0.03)
 
-    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.p_mosaic, a.p_rot, a.max_rot), batch_size=None, num_workers=1, prefetch_factor=4)
+    dl = torch.utils.data.DataLoader(Batches(start, a.steps, a.bs, a.p_mosaic, a.p_rot, a.max_rot, a.pastes), batch_size=None, num_workers=1, prefetch_factor=4)
     t0, acc, n = time.time(), np.zeros(3), 0
     model.train()
     for step, x, hm, reg, msk in dl:
