@@ -56,6 +56,26 @@ def split_row(grey):
     return min(max(best, 1), h - 1)
 
 
+# Contrast stretch of the reader's input (train_reader.py --stretch; off for the committed
+# reader): the 192x48 grey input's 2nd and 98th percentile grey levels are spread to a range
+# of 255 about mid-grey, the gain at most STRETCH_GAIN, through a lookup table.
+STRETCH = False
+STRETCH_LO, STRETCH_HI, STRETCH_GAIN = 0.02, 0.98, 4.0
+
+
+def stretch(grey):
+    """uint8 grey -> uint8, the contrast stretch above. Integer percentiles from the cumulative
+    histogram: lo is the first level with more than 2 % of the pixels at or below it, hi the
+    first with at least 98 %."""
+    n = grey.size
+    cum = np.cumsum(np.bincount(grey.ravel(), minlength=256))
+    lo = int(np.argmax(cum > STRETCH_LO * n))
+    hi = int(np.argmax(cum >= STRETCH_HI * n))
+    gain = min(255.0 / max(hi - lo, 1), STRETCH_GAIN)
+    lut = np.clip(np.floor((np.arange(256) - (lo + hi) / 2.0) * gain + 128.0), 0, 255).astype(np.uint8)
+    return lut[grey]
+
+
 def reader_input(crop):
     """Crop (BGR or grey, uint8) -> float32 [48,192] in 0..1, as the Go side does it."""
     if crop.ndim == 3:
@@ -69,6 +89,8 @@ def reader_input(crop):
         bot = cv2.resize(bot, (bot.shape[1], hh), interpolation=cv2.INTER_LINEAR)
         crop = np.concatenate([top, bot], axis=1)
     out = cv2.resize(crop, (REC_W, REC_H), interpolation=cv2.INTER_LINEAR)
+    if STRETCH:
+        out = stretch(out)
     return out.astype(np.float32) / 255.0
 
 

@@ -81,6 +81,41 @@ def evaluate(model, xs, texts, dev='cpu'):
     return ok / max(1, len(texts))
 
 
+def from_onnx(path, channels):
+    """A Reader holding an exported model's weights (BN folded into each conv): the conv keeps
+    the folded weight, its BN becomes the identity (mean 0, variance 1 - eps, scale 1) with the
+    folded bias as its shift. Train it with its BN frozen (freeze_bn): batch statistics would
+    undo the folding."""
+    import cv2
+    net = cv2.dnn.readNetFromONNX(path)
+    convs = [n for n in net.getLayerNames() if net.getLayer(net.getLayerId(n)).type == 'Convolution']
+    model = models.Reader(channels)
+    mods = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(convs) == len(mods) == len(bns) + 1, 'layers of %s do not match the reader %s' % (path, channels)
+    with torch.no_grad():
+        for i, (name, conv) in enumerate(zip(convs, mods)):
+            lid = net.getLayerId(name)
+            w, b = torch.from_numpy(net.getParam(lid, 0)), torch.from_numpy(net.getParam(lid, 1)).reshape(-1)
+            assert w.shape == conv.weight.shape, '%s: %s, reader wants %s' % (name, tuple(w.shape), tuple(conv.weight.shape))
+            conv.weight.copy_(w)
+            if i < len(bns):
+                bn = bns[i]
+                bn.running_mean.zero_(); bn.running_var.fill_(1 - bn.eps)
+                bn.weight.fill_(1); bn.bias.copy_(b)
+            else:
+                conv.bias.copy_(b)
+    return model
+
+
+def freeze_bn(model):
+    """BN layers in eval mode (running statistics fixed) while the rest trains."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.eval()
+    return model
+
+
 def val_sets():
     sp = plates.load_split()
     bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])
@@ -114,8 +149,14 @@ def main():
                     help='stop at the first checkpoint after this many seconds (resume later with the same command)')
     ap.add_argument('--halt-at', type=int, default=0,
                     help='stop once the checkpoint of this step is saved (a stage cut short: its last.pt is then that step)')
+    ap.add_argument('--stretch', action='store_true',
+                    help='contrast-stretch every reader input (plates.stretch), validation included')
+    ap.add_argument('--init-onnx', default=None,
+                    help='start a new run from an exported reader (assets/models/plate-reader.onnx) '
+                         'instead of random weights; its BN layers stay frozen for the whole run')
     ap.add_argument('--run', default='reader', help='folder under vision/train/runs')
     a = ap.parse_args()
+    plates.STRETCH = a.stretch   # before the data worker forks; the validation set follows it too
     torch.set_num_threads(a.threads)
     if a.p_cw is not None:     # before the data worker forks; the validation set follows it too
         synth.P_CW = a.p_cw
@@ -124,9 +165,10 @@ def main():
     os.makedirs(d, exist_ok=True)
     last = os.path.join(d, 'last.pt')
     ck = torch.load(last, map_location='cpu', weights_only=False) if os.path.exists(last) else None
-    channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
+    channels = tuple(ck.get('channels', models.NARROW)) if ck else (models.WIDE if a.init_onnx else models.NARROW)
+    frozen = ck.get('frozen_bn', False) if ck else bool(a.init_onnx)
     dev = torch.device(a.device)
-    model = models.Reader(channels).to(dev)     # on dev before the optimiser and its state
+    model = (from_onnx(a.init_onnx, channels) if a.init_onnx and not ck else models.Reader(channels)).to(dev)
     ema = models.Reader(channels).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     start, best, warm_from = 0, -1.0, 0
@@ -159,6 +201,9 @@ def main():
     t0, lsum, n = time.time(), 0.0, 0
     began = time.time()
     model.train()
+    if frozen:
+        freeze_bn(model)
+        print('BN frozen (run started from %s)' % (ck['args'].get('init_onnx') if ck else a.init_onnx), flush=True)
     for step, x, texts in dl:
         x = x.to(dev, non_blocking=True)
         for g in opt.param_groups:
@@ -185,7 +230,7 @@ def main():
             racc = evaluate(ema, *rl, dev) if rl else float('nan')
             print('step %d val synth exact %.4f | held-out real crops exact %.4f (monitor only)' % (s1, acc, racc), flush=True)
             ck = dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=s1,
-                      best=max(best, acc), args=vars(a), channels=channels)
+                      best=max(best, acc), args=vars(a), channels=channels, frozen_bn=frozen)
             torch.save(ck, last + '.tmp'); os.replace(last + '.tmp', last)
             if acc > best:
                 best = acc
