@@ -52,7 +52,7 @@ type PipelineStats struct {
 	Frames    int64         // frames processed
 	Plates    int64         // plate readings (before voting)
 	Sightings int64         // sightings delivered
-	Unsure    int64         // passes not reported: voted below Tracker.MinConfidence (ForeignConfidence for no UK mark, ShortConfidence for three characters or fewer), or only seen cut by the frame's edge
+	Unsure    int64         // passes not reported: voted below Tracker.MinConfidence (ForeignConfidence for no UK mark, ShortConfidence for three characters or fewer), read as no UK mark lacking a letter or a digit, or only seen cut by the frame's edge
 	Busy      time.Duration // time spent processing frames
 }
 

@@ -48,7 +48,13 @@ type Tracker struct {
 	// surely as UK ones, so an unsure read that breaks every UK layout is
 	// far more often a misread (a plate half seen, a sign, a blur) than a
 	// foreign plate (default 0.5; negative: the MinConfidence rule alone).
-	// Unsure counts these passes too.
+	// However sure the read, a text that is no UK mark and lacks either a
+	// letter or a digit is not reported in RegionGB: every UK mark and the
+	// standard plates of the countries whose cars the UK sees (all of
+	// Europe) carry both, while a sign, a badge, a van's lettering or a
+	// phone number, or half a plate, often has only one kind (the rare
+	// letters-only vanity plate of a few countries is the price). Unsure
+	// counts these passes too.
 	ForeignConfidence float64
 	// ShortConfidence is the voted confidence below which a pass read as a
 	// text of three characters or fewer is not reported. Marks that short
@@ -488,10 +494,17 @@ const (
 	defaultShortConfidence = 0.8
 )
 
+// lettersAndDigits reports whether text has at least one letter and one
+// digit.
+func lettersAndDigits(text string) bool {
+	return strings.ContainsAny(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") && strings.ContainsAny(text, "0123456789")
+}
+
 // Unsure reports how many ended passes were not reported because their
 // voted confidence was below MinConfidence (below ForeignConfidence for a
 // text that is no UK mark in RegionGB, below ShortConfidence for a text of
-// three characters or fewer) or their plate was only ever seen cut by the
+// three characters or fewer), their text was no UK mark and lacked a letter
+// or a digit (RegionGB) or their plate was only ever seen cut by the
 // frame's edge. Safe to call from any goroutine.
 func (t *Tracker) Unsure() int64 { return t.unsure.Load() }
 
@@ -499,7 +512,8 @@ func (t *Tracker) Unsure() int64 { return t.unsure.Load() }
 // sighting; not ok (and counted as unsure, its images never encoded) when
 // the plate was only ever seen cut by the frame's edge or the vote's
 // confidence is below MinConfidence, below ForeignConfidence for a text
-// that is no UK mark in RegionGB, or below ShortConfidence for a short one.
+// that is no UK mark in RegionGB (or that text lacks a letter or a digit),
+// or below ShortConfidence for a short one.
 func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 	whole := tr.whole()
 	if len(whole) == 0 {
@@ -519,7 +533,7 @@ func (t *Tracker) sighting(tr *track) (app.Sighting, bool, error) {
 		}
 	}
 	format := vrm.Classify(text, now)
-	if t.Region == RegionGB && format == app.FormatUnknown && v.conf < t.ForeignConfidence ||
+	if t.Region == RegionGB && format == app.FormatUnknown && (v.conf < t.ForeignConfidence || !lettersAndDigits(text)) ||
 		len(text) <= shortChars && v.conf < t.ShortConfidence {
 		t.unsure.Add(1)
 		return app.Sighting{}, false, nil

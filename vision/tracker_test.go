@@ -386,6 +386,12 @@ func TestTrackerForeignReadsNeedConfidence(t *testing.T) {
 		{RegionGB, "WA12345", 0.8, 1}, // read clearly: reported as foreign
 		{RegionGB, "BD51SMR", 0.3, 1}, // a UK mark needs only MinConfidence
 		{RegionAny, "WA12345", 0.3, 1},
+		// no UK mark and only one kind of character: a sign, a badge, half a
+		// plate; not reported in RegionGB however sure, reported in RegionAny
+		{RegionGB, "NDA", 0.95, 0},
+		{RegionGB, "KWHFMD", 0.95, 0},
+		{RegionGB, "0800700", 0.95, 0},
+		{RegionAny, "KWHFMD", 0.95, 1},
 	})
 	tr := NewTracker("front", RegionGB)
 	tr.ForeignConfidence = -1

@@ -393,11 +393,13 @@ const (
 	// (step 28000: 43; step 22000: 36 before the tracker split passes on a
 	// confident other plate, 40 after); the target is all.
 	demoOnceFloor = 0.9
-	// False reads (misreads and reads of no plate in view): 3 measured with
-	// the step-53250 reader on the drive rebuilt in the ninth session (one
-	// of them half a real plate behind another car); 6 on the drive before
+	// False reads (misreads and reads of no plate in view): 2 measured since
+	// the tracker drops, in RegionGB, a read that is no UK mark and lacks a
+	// letter or a digit (the eleventh session: NDA, half a real plate behind
+	// another car, read at 0.83, is gone); 3 with the step-53250 reader on
+	// the drive rebuilt in the ninth session; 6 on the drive before
 	// (two of them real plates no box covered); 3 with the step-42250
 	// reader (7 before the tracker's ShortConfidence: four short pieces of
 	// plates). The target is none.
-	demoFalseReadsMax = 5
+	demoFalseReadsMax = 4
 )
