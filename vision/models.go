@@ -24,8 +24,10 @@ type Models struct {
 }
 
 // LoadModels loads both models: from dir when it is not empty (a trainer's
-// fresh export), otherwise from the copies embedded in the binary. A missing
-// model gives an error naming its file.
+// fresh export), otherwise from the copies embedded in the binary, with the
+// detector's threshold from its model card (plate-detector.md) beside it. A
+// missing model or card, or a card that recommends no threshold, gives an
+// error naming its file.
 func LoadModels(dir string) (*Models, error) {
 	read := func(name string) ([]byte, error) {
 		if dir == "" {
@@ -49,11 +51,19 @@ func LoadModels(dir string) (*Models, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", assets.DetectorModel, err)
 	}
-	if card, err := read(detectorCard); err == nil {
-		if thr, ok := cardThreshold(card); ok {
-			det.Threshold = thr
-		}
+	// The detector's threshold belongs to the weights it was chosen for: a
+	// models folder without its card would silently run at another one.
+	card, err := read(detectorCard)
+	if err != nil {
+		det.Close()
+		return nil, fmt.Errorf("%w: the detector's threshold is read from its model card, beside the model", err)
 	}
+	thr, ok := cardThreshold(card)
+	if !ok {
+		det.Close()
+		return nil, fmt.Errorf("%s: no recommended threshold (\"threshold\" followed by a number between 0 and 1)", filepath.Join(dir, detectorCard))
+	}
+	det.Threshold = thr
 	rec, err := NewRecogniser(rb)
 	if err != nil {
 		det.Close()

@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	speed := fs.Float64("speed", 1, "playback speed: 1 real time, 0 as fast as possible")
 	dir := fs.String("dir", DefaultDemoDir, "the demo drive's `DIR`")
 	sound := fs.String("sound", "auto", "alert sound: auto (the sound card when there is one), off, or wav:DIR")
-	models := fs.String("models", "", "load the ONNX models from this `DIR` instead of the ones built in")
+	models := fs.String("models", "", "load the ONNX models, and the detector's card with its threshold, from this `DIR` instead of the ones built in")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

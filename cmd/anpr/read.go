@@ -76,7 +76,7 @@ func (v *visionFlags) add(fs interface {
 	if withRegion {
 		fs.StringVar(&v.region, "region", "gb", "registration rules: gb (UK) or any")
 	}
-	fs.StringVar(&v.models, "models", "", "load the ONNX models from this `DIR` instead of the ones built in")
+	fs.StringVar(&v.models, "models", "", "load the ONNX models, and the detector's card with its threshold, from this `DIR` instead of the ones built in")
 	fs.IntVar(&v.threads, "threads", 0, "OpenCV worker threads (0: one per CPU)")
 	fs.Float64Var(&v.threshold, "threshold", 0, "detector heat-map threshold, 0..1 (0: the model card's)")
 	fs.StringVar(&v.zoom, "zoom", "on", "second detector pass for distant plates: on, off, or the window `X0,Y0,X1,Y1` in fractions of the frame")

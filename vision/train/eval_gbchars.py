@@ -8,7 +8,8 @@ assets/models/plate-reader.onnx in cv2.dnn. Tiles have no I or Q, so NI marks us
 With --anpr (an anpr binary: go build -o BIN ./cmd/anpr), the same crops are also read the way
 the product reads them in its default --region gb: `anpr read --crop --region gb`, the reader
 plus the UK rules of app/vrm (look-alikes repaired where the format wants a digit or a letter).
-The crops go to a temporary folder for that run and are deleted after it.
+The crops go to a temporary folder for that run and are deleted after it. With --model, anpr
+loads that file's folder (--models), so put plate-detector.onnx and plate-detector.md beside it.
 """
 import argparse
 import csv
