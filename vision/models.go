@@ -47,21 +47,19 @@ func LoadModels(dir string) (*Models, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := NewDetector(db)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", assets.DetectorModel, err)
-	}
 	// The detector's threshold belongs to the weights it was chosen for: a
 	// models folder without its card would silently run at another one.
 	card, err := read(detectorCard)
 	if err != nil {
-		det.Close()
 		return nil, fmt.Errorf("%w: the detector's threshold is read from its model card, beside the model", err)
 	}
 	thr, ok := cardThreshold(card)
 	if !ok {
-		det.Close()
 		return nil, fmt.Errorf("%s: no recommended threshold (\"threshold\" followed by a number between 0 and 1)", filepath.Join(dir, detectorCard))
+	}
+	det, err := NewDetector(db)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", assets.DetectorModel, err)
 	}
 	det.Threshold = thr
 	rec, err := NewRecogniser(rb)
