@@ -81,14 +81,18 @@ def evaluate(model, xs, texts, dev='cpu'):
     return ok / max(1, len(texts))
 
 
-def from_onnx(path, channels):
-    """A Reader holding an exported model's weights (BN folded into each conv): the conv keeps
-    the folded weight, its BN becomes the identity (mean 0, variance 1 - eps, scale 1) with the
-    folded bias as its shift. Train it with its BN frozen (freeze_bn): batch statistics would
-    undo the folding."""
+def from_onnx(path):
+    """(Reader, channels) holding an exported model's weights (BN folded into each conv): the
+    conv keeps the folded weight, its BN becomes the identity (mean 0, variance 1 - eps, scale 1)
+    with the folded bias as its shift. Train it with its BN frozen (freeze_bn): batch statistics
+    would undo the folding. The channels are read off the convs' widths (models.Reader's stack:
+    c0, c1, c2, c2, c3, c3, c4 ...)."""
     import cv2
     net = cv2.dnn.readNetFromONNX(path)
     convs = [n for n in net.getLayerNames() if net.getLayer(net.getLayerId(n)).type == 'Convolution']
+    outs = [net.getParam(net.getLayerId(n), 0).shape[0] for n in convs]
+    channels = tuple(outs[i] for i in (0, 1, 2, 4, 6)) if len(outs) > 6 else ()
+    assert channels, '%s: %d convolutions, the reader has 11' % (path, len(outs))
     model = models.Reader(channels)
     mods = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -105,7 +109,7 @@ def from_onnx(path, channels):
                 bn.weight.fill_(1); bn.bias.copy_(b)
             else:
                 conv.bias.copy_(b)
-    return model
+    return model, channels
 
 
 def freeze_bn(model):
@@ -156,19 +160,24 @@ def main():
                          'instead of random weights; its BN layers stay frozen for the whole run')
     ap.add_argument('--run', default='reader', help='folder under vision/train/runs')
     a = ap.parse_args()
-    plates.STRETCH = a.stretch   # before the data worker forks; the validation set follows it too
     torch.set_num_threads(a.threads)
-    if a.p_cw is not None:     # before the data worker forks; the validation set follows it too
+    # before the data worker forks; the validation set follows them too
+    plates.STRETCH = a.stretch
+    if a.p_cw is not None:
         synth.P_CW = a.p_cw
     torch.manual_seed(SEED)
     d = os.path.join(plates.WORK, a.run)
     os.makedirs(d, exist_ok=True)
     last = os.path.join(d, 'last.pt')
     ck = torch.load(last, map_location='cpu', weights_only=False) if os.path.exists(last) else None
-    channels = tuple(ck.get('channels', models.NARROW)) if ck else (models.WIDE if a.init_onnx else models.NARROW)
     frozen = ck.get('frozen_bn', False) if ck else bool(a.init_onnx)
+    if a.init_onnx and not ck:
+        model, channels = from_onnx(a.init_onnx)
+    else:
+        channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
+        model = models.Reader(channels)
     dev = torch.device(a.device)
-    model = (from_onnx(a.init_onnx, channels) if a.init_onnx and not ck else models.Reader(channels)).to(dev)
+    model = model.to(dev)     # on dev before the optimiser and its state
     ema = models.Reader(channels).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     start, best, warm_from = 0, -1.0, 0
