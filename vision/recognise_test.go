@@ -343,3 +343,56 @@ func TestRecogniserJitter(t *testing.T) {
 		t.Errorf("with Jitter %d of %d read exactly, without %d", exact[true], n, exact[false])
 	}
 }
+
+// A turned reading replaces the level one only when surer, at least
+// deskewMinConf sure and, against a level reading sure enough to report,
+// no shorter.
+func TestTurnedWins(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		turned, level Reading
+		want          bool
+	}{
+		{"surer and as long", Reading{Text: "B320WTW", Confidence: 0.9}, Reading{Text: "B32OWTV", Confidence: 0.3}, true},
+		{"surer, longer", Reading{Text: "B320WTW", Confidence: 0.9}, Reading{Text: "B320WT", Confidence: 0.3}, true},
+		{"a row of a two-line plate", Reading{Text: "Z", Confidence: 0.88}, Reading{Text: "PN876", Confidence: 0.17}, false},
+		{"shorter against level noise", Reading{Text: "B01XEN", Confidence: 0.99}, Reading{Text: "B0I1XEENN", Confidence: 0.01}, true},
+		{"not sure enough", Reading{Text: "B320WTW", Confidence: 0.45}, Reading{Text: "B3", Confidence: 0.2}, false},
+		{"less sure than level", Reading{Text: "B320WTW", Confidence: 0.6}, Reading{Text: "B320WTV", Confidence: 0.7}, false},
+	} {
+		if got := turnedWins(tc.turned, tc.level); got != tc.want {
+			t.Errorf("%s: turnedWins(%q %.2f, %q %.2f) = %v, want %v", tc.name,
+				tc.turned.Text, tc.turned.Confidence, tc.level.Text, tc.level.Confidence, got, tc.want)
+		}
+	}
+}
+
+// A square two-line plate is read level with Deskew on, as with it off: its
+// box is squat enough for the trial turns, and read turned as a one-line
+// plate it gives a sure single character.
+func TestRecogniserDeskewKeepsTwoLinePlates(t *testing.T) {
+	checkMats(t)
+	m := testModels(t)
+	defer func(was bool) { m.Recogniser.Deskew = was }(m.Recogniser.Deskew)
+	img := gocv.IMRead("../testdata/synth/two-line-PN876.png", gocv.IMReadColor)
+	if img.Empty() {
+		t.Fatal("cannot read testdata/synth/two-line-PN876.png")
+	}
+	defer img.Close()
+	box := image.Rect(0, 0, img.Cols(), img.Rows())
+	if len(turns(box)) == 0 {
+		t.Fatalf("box %v is not read turned: the test no longer exercises Deskew", box)
+	}
+	got := map[bool]string{}
+	for _, on := range []bool{false, true} {
+		m.Recogniser.Deskew = on
+		rs, err := m.Recogniser.Read(img, []image.Rectangle{box})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[on] = rs[0].Text
+	}
+	if got[false] != "PN876" || got[true] != got[false] {
+		t.Errorf("read %q with Deskew, %q without: want PN876 both", got[true], got[false])
+	}
+}
