@@ -155,8 +155,22 @@ def _colour_plate(mask, bg, fg, rng):
     return np.clip(img + gx + gy, 0, 255).astype(np.uint8)
 
 
-def render_uk(rng, k=1.0, two_line=None, tags=None):
-    """-> (BGR plate image, text). k = px per mm. tags (a list), if given, gets the face kind."""
+def ink_hull(mask, ink):
+    """Appends to ink (a list, if given) the convex hull (n x 2, plate pixels) of the ink of the
+    mark's characters (mask > 0.5), not of the band, print or screws drawn after: its corners
+    are ink, so they stay the mark's extremes however the plate is turned."""
+    if ink is None:
+        return
+    ys, xs = np.nonzero(mask > 0.5)
+    if not len(xs):
+        h, w = mask.shape
+        xs, ys = np.array([0, w, w, 0]), np.array([0, 0, h, h])
+    ink.append(cv2.convexHull(np.stack([xs, ys], 1).astype(np.float32)).reshape(-1, 2))
+
+
+def render_uk(rng, k=1.0, two_line=None, tags=None, ink=None):
+    """-> (BGR plate image, text). k = px per mm. tags (a list), if given, gets the face kind;
+    ink (a list), if given, the hull of the characters' ink (ink_hull)."""
     uk, _ = glyphs()
     cw = rng.random() < P_CW
     fname, g = (uk.cw if cw else uk.fonts)[int(rng.integers(len(uk.cw if cw else uk.fonts)))]
@@ -219,6 +233,7 @@ def render_uk(rng, k=1.0, two_line=None, tags=None):
                 x += w + widths[wi + 1] * scale
                 wi += 2
     mask = _stroke_jitter(mask, k, rng)
+    ink_hull(mask, ink)
     rear = rng.random() < 0.5
     bg = (rng.uniform(0, 40), rng.uniform(180, 225), rng.uniform(220, 255)) if rear else \
         (rng.uniform(215, 255),) * 3
@@ -300,7 +315,7 @@ def _border(img, k, rng):
     return img
 
 
-def render_eu(rng, k=1.0):
+def render_eu(rng, k=1.0, ink=None):
     _, eu = glyphs()
     fname, g = eu.fonts[int(rng.integers(len(eu.fonts)))]
     groups, cc = eu_text(rng)
@@ -336,6 +351,7 @@ def render_eu(rng, k=1.0):
             mask[yy:yy + hh, xx:xx + ww] = np.maximum(mask[yy:yy + hh, xx:xx + ww], gm)
         x += (w + s) * scale
     mask = _stroke_jitter(mask, k, rng)
+    ink_hull(mask, ink)
     bg = (rng.uniform(215, 255),) * 3 if (cc != 'NL' or rng.random() < 0.3) else \
         (rng.uniform(0, 40), rng.uniform(180, 225), rng.uniform(220, 255))
     img = _colour_plate(mask, bg, (rng.uniform(0, 50),) * 3, rng)
@@ -347,11 +363,11 @@ def render_eu(rng, k=1.0):
     return img, text
 
 
-def render_plate(rng, p_eu=0.3, tags=None):
+def render_plate(rng, p_eu=0.3, tags=None, ink=None):
     k = rng.uniform(0.7, 1.0)
     if rng.random() < p_eu:
-        return render_eu(rng, k)
-    return render_uk(rng, k, tags=tags)
+        return render_eu(rng, k, ink=ink)
+    return render_uk(rng, k, tags=tags, ink=ink)
 
 
 # ---------------------------------------------------------------- scene + photometric augment
@@ -407,6 +423,11 @@ NOISE_PER_CONTRAST = 0.25  # noise sigma <= this x the ink/paper difference left
 MAX_GLARE = 130          # bloom peak (grey levels) that leaves ink darker than saturated paper
 MIN_PAPER = 40           # the brightest tenth of the crop after exposure (not crushed to black)
 JPEG_SMALL = (12, 40)    # characters under 12 px tall: JPEG quality at least 40 (8x8 blocks)
+CUT_SIDE = 0.1           # reader_sample: the characters' ink may run past the crop's sides by at
+                         # most this x character height (a sliver of a stroke: more, and the end
+                         # character is gone or becomes another, 8 a 3, W a V),
+CUT_TOP = 0.25           # and past its top or bottom by this (more, and E/F, O/U, 8/9 part);
+                         # a crop cutting off more is one no one can read exactly (redrawn)
 
 
 def photometric(img, rng, strength=1.0, tags=None, char_h=None):
@@ -531,7 +552,8 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None, p_small=0.0):
     Widths are log-uniform over 55-400 px; p_small of the samples (0: no extra draw, the sets
     the evaluations draw stay as they were) are instead log-uniform over SMALL_W, the distant
     plates a patrol car mostly sees and the reader reads worst."""
-    plate, text = render_plate(rng, p_eu, tags)
+    ink = []
+    plate, text = render_plate(rng, p_eu, tags, ink)
     ph, pw = plate.shape[:2]
     lo, hi = SMALL_W if p_small > 0 and rng.random() < p_small else (55, 400)
     tw = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
@@ -549,16 +571,30 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None, p_small=0.0):
     box = jitter_box(rng, (x0, y0, x1 - x0, y1 - y0), 0.04 * strength * loose, 0.08 * strength * loose)
     cx0, cy0, cx1, cy1 = plates.crop_box(box, img.shape)
     crop = img[cy0:cy1, cx0:cx1]
-    if crop.size == 0:
+    # character height in crop pixels: 79 of 111 mm on a one-line plate, 64 of 178-203 mm a line
+    # on a two-line one
+    char_h = th * (0.71 if pw / ph >= plates.TWO_LINE_ASPECT else 0.34)
+    if crop.size == 0 or (LEGIBLE and cut_off(ink[0], plate.shape, quad, (cx0, cy0, cx1, cy1), char_h)):
         if tags is not None:
             del tags[:]
         return reader_sample(rng, bgs, p_eu, strength, tags, p_small)
     if strength >= 1 or rng.random() < strength:   # (no extra draw at full strength)
-        # character height in crop pixels: 79 of 111 mm on a one-line plate, 64 of 178-203 mm
-        # a line on a two-line one
-        char_h = th * (0.71 if pw / ph >= plates.TWO_LINE_ASPECT else 0.34)
         crop = photometric(crop, rng, strength, tags, char_h=char_h if LEGIBLE else None)
     return plates.reader_input(crop), text
+
+
+def cut_off(ink, shape, quad, crop, char_h):
+    """Whether the crop (x0, y0, x1, y1) cuts off more of the mark than CUT_SIDE x char_h at a
+    side or CUT_TOP x char_h at the top or bottom. ink is the hull of the characters in the
+    plate image of this shape (ink_hull), quad the plate's corners where it was placed
+    (place_plate)."""
+    ph, pw = shape[:2]
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    pts = cv2.perspectiveTransform(ink[None].astype(np.float32), M)[0]
+    side, top = CUT_SIDE * char_h, CUT_TOP * char_h
+    return (pts[:, 0].min() < crop[0] - side or pts[:, 0].max() > crop[2] + side or
+            pts[:, 1].min() < crop[1] - top or pts[:, 1].max() > crop[3] + top)
 
 
 def real_crops(split='train'):
@@ -574,12 +610,40 @@ def real_crops(split='train'):
     return out
 
 
+P_REAL_SMALL = 0.0   # share of real crops seen farther off (train_reader.py --p-real-small)
+REAL_SMALL_W = (40, 80)
+
+
+def shrink(rng, frame, box, tw=None):
+    """(frame, box) with the frame around box scaled down so that the plate is tw px wide (None:
+    40-80 px at random, at most 0.8 of its own width), as the camera would have seen it farther
+    off: real paint, dirt and light at the widths where the reader fails most, which the
+    synthetic small plates only imitate. The patch (a box width either side, two heights above
+    and below) is area-averaged; the photometric augmentation that follows in training adds
+    the blur, noise and JPEG a real distant plate carries. eval_crops.py --width uses it too."""
+    x, y, w, h = box
+    H, W = frame.shape[:2]
+    if tw is None:
+        tw = rng.uniform(REAL_SMALL_W[0], min(REAL_SMALL_W[1], 0.8 * w))
+    s = tw / w
+    px0, py0 = max(0, int(x - w)), max(0, int(y - 2 * h))
+    px1, py1 = min(W, int(x + 2 * w) + 1), min(H, int(y + 3 * h) + 1)
+    patch = frame[py0:py1, px0:px1]
+    size = (max(1, round((px1 - px0) * s)), max(1, round((py1 - py0) * s)))
+    small = cv2.resize(patch, size, interpolation=cv2.INTER_AREA)
+    return small, ((x - px0) * s, (y - py0) * s, w * s, h * s)
+
+
 def real_sample(rng, item):
     frame, box, text = item
+    strength = 0.5
+    if P_REAL_SMALL and box[2] >= REAL_SMALL_W[0] / 0.8 + 5 and rng.random() < P_REAL_SMALL:
+        frame, box = shrink(rng, frame, box)
+        strength = 0.3    # a real crop scaled down is degraded already: milder still
     b = jitter_box(rng, box, 0.03, 0.06)
     x0, y0, x1, y1 = plates.crop_box(b, frame.shape)
     crop = frame[y0:y1, x0:x1]
-    crop = photometric(crop, rng, strength=0.5, char_h=0.7 * box[3] if LEGIBLE else None)
+    crop = photometric(crop, rng, strength=strength, char_h=0.7 * box[3] if LEGIBLE else None)
     return plates.reader_input(crop), text
 
 

@@ -127,7 +127,10 @@ def val_sets():
     v = [synth.reader_sample(rng, bgs, p_eu=0.0) for _ in range(600)]
     vs = (np.stack([a for a, _ in v])[:, None], [t for _, t in v])
     # held-out real crops: monitored only, never used to pick a checkpoint
+    # (as drawn by real_sample at full size, whatever --p-real-small: the same set every run)
+    keep, synth.P_REAL_SMALL = synth.P_REAL_SMALL, 0.0
     rr = [synth.real_sample(np.random.default_rng(0), it) for it in synth.real_crops('heldout')]
+    synth.P_REAL_SMALL = keep
     rl = (np.stack([a for a, _ in rr])[:, None], [t for _, t in rr]) if rr else None
     return vs, rl
 
@@ -145,6 +148,8 @@ def main():
                     help='share of synthetic UK plates in the CW2001-shaped face (default synth.P_CW)')
     ap.add_argument('--p-small', type=float, default=0.0,
                     help='share of synthetic plates drawn small (synth.SMALL_W); the validation set keeps the usual widths')
+    ap.add_argument('--p-real-small', type=float, default=0.0,
+                    help='share of the real training crops drawn farther off: the frame scaled down so the plate is 40-80 px wide (synth.shrink)')
     ap.add_argument('--reset-best', action='store_true',
                     help='on resuming, forget the best validation so far (this stage picks its own best)')
     ap.add_argument('--workers', type=int, default=1, help='data worker processes (the synthesis is the slow part)')
@@ -165,6 +170,7 @@ def main():
     plates.STRETCH = a.stretch
     if a.p_cw is not None:
         synth.P_CW = a.p_cw
+    synth.P_REAL_SMALL = a.p_real_small
     torch.manual_seed(SEED)
     d = os.path.join(plates.WORK, a.run)
     os.makedirs(d, exist_ok=True)
