@@ -429,12 +429,15 @@ func readerInput(img gocv.Mat, crop image.Rectangle) (gocv.Mat, error) {
 }
 
 // splitRow is the row a two-line plate's grey crop is cut at: among rows
-// 35–65 % of its height, the one whose band of rows y−k … y+k (k = h/20, at
-// least 1) has the least horizontal ink (sum of |I(x+1) − I(x)|): the gap
-// between the lines, which has no strokes. Ties go to the row nearest
-// mid-height, then the upper one; the result is kept in [1, h−1]. The
-// training side (vision/train/plates.py split_row) is the same integer
-// arithmetic.
+// 35–65 % of its height, the deepest valley of horizontal ink between the
+// lines. A row's ink is the sum of |I(x+1) − I(x)| over its band of rows
+// y−k … y+k (k = h/20, at least 1); its valley depth is the lesser of the
+// most ink of any row above it and of any row below it, less its own: the
+// gap between the lines has strokes on both sides, while the blank margin
+// of a loose box under or over the plate, as empty, has none beyond it.
+// Ties go to the row nearest mid-height, then the upper one; the result is
+// kept in [1, h−1]. The training side (vision/train/plates.py split_row)
+// is the same integer arithmetic.
 func splitRow(grey gocv.Mat) (int, error) {
 	h, w := grey.Rows(), grey.Cols()
 	px, err := grey.DataPtrUint8()
@@ -450,15 +453,26 @@ func splitRow(grey gocv.Mat) (int, error) {
 		}
 	}
 	k := max(1, h/20)
-	best, bestInk, bestOff := -1, 0, 0
-	for y := int(float64(h) * 0.35); y <= int(float64(h)*0.65); y++ {
-		sum := 0
+	band := make([]int, h)
+	for y := range h {
 		for j := max(0, y-k); j <= min(h-1, y+k); j++ {
-			sum += ink[j]
+			band[y] += ink[j]
 		}
+	}
+	above := make([]int, h) // above[y]: the most band ink of rows 0 … y−1
+	below := make([]int, h) // below[y]: the most band ink of rows y+1 … h−1
+	for y := 1; y < h; y++ {
+		above[y] = max(above[y-1], band[y-1])
+	}
+	for y := h - 2; y >= 0; y-- {
+		below[y] = max(below[y+1], band[y+1])
+	}
+	best, bestDepth, bestOff := -1, 0, 0
+	for y := int(float64(h) * 0.35); y <= int(float64(h)*0.65) && y < h; y++ {
+		depth := min(above[y], below[y]) - band[y]
 		off := max(2*y-h, h-2*y)
-		if best < 0 || sum < bestInk || (sum == bestInk && off < bestOff) {
-			best, bestInk, bestOff = y, sum, off
+		if best < 0 || depth > bestDepth || (depth == bestDepth && off < bestOff) {
+			best, bestDepth, bestOff = y, depth, off
 		}
 	}
 	return min(max(best, 1), h-1), nil

@@ -125,6 +125,9 @@ func TestSplitRowFindsTheGap(t *testing.T) {
 		{100, 100, [2][2]int{{5, 30}, {45, 95}}, 39}, // gap rows 30–44: cut at 39, not 50
 		{60, 37, [2][2]int{{3, 15}, {18, 34}}, 16},
 		{100, 100, [2][2]int{{0, 0}, {0, 0}}, 50}, // no ink at all: mid-height
+		// a loose box, blank below the plate: the narrow gap (rows 38–43),
+		// not the emptier margin under the lines (rows 62–99)
+		{100, 100, [2][2]int{{10, 38}, {44, 62}}, 43},
 	} {
 		g := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(128, 0, 0, 0), tc.h, tc.w, gocv.MatTypeCV8UC1)
 		for _, l := range tc.lines {

@@ -43,16 +43,25 @@ def crop_box(box, shape):
 
 
 def split_row(grey):
-    """The row a two-line crop is cut at: among rows 35-65 % of its height, the one whose band of
-    rows y-k..y+k (k = max(1, h // 20)) has the least horizontal ink (sum of |I(x+1) - I(x)|),
-    which is the gap between the lines; ties go to the row nearest mid-height, then the upper.
-    Kept in [1, h-1] so both halves have a row. The Go side (vision/recognise.go splitRow) is the
-    same integer arithmetic."""
+    """The row a two-line crop is cut at: among rows 35-65 % of its height, the deepest valley of
+    horizontal ink between the lines. A row's ink is the sum of |I(x+1) - I(x)| over its band of
+    rows y-k..y+k (k = max(1, h // 20)); its depth is the lesser of the most ink of any row above
+    and of any row below, less its own (the gap between the lines has strokes on both sides; the
+    blank margin of a loose box has none beyond it). Ties go to the row nearest mid-height, then
+    the upper. Kept in [1, h-1] so both halves have a row. The Go side (vision/recognise.go
+    splitRow) is the same integer arithmetic."""
     h = grey.shape[0]
-    gx = np.abs(np.diff(grey.astype(np.int32), axis=1)).sum(1)
+    gx = np.abs(np.diff(grey.astype(np.int64), axis=1)).sum(1)
     k = max(1, h // 20)
-    lo, hi = int(h * 0.35), int(h * 0.65)
-    best = min(range(lo, hi + 1), key=lambda y: (int(gx[max(0, y - k):min(h, y + k + 1)].sum()), abs(2 * y - h), y))
+    band = [int(gx[max(0, y - k):min(h, y + k + 1)].sum()) for y in range(h)]
+    above = [0] * h
+    below = [0] * h
+    for y in range(1, h):
+        above[y] = max(above[y - 1], band[y - 1])
+    for y in range(h - 2, -1, -1):
+        below[y] = max(below[y + 1], band[y + 1])
+    lo, hi = int(h * 0.35), min(int(h * 0.65), h - 1)
+    best = min(range(lo, hi + 1), key=lambda y: (-(min(above[y], below[y]) - band[y]), abs(2 * y - h), y))
     return min(max(best, 1), h - 1)
 
 
