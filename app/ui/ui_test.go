@@ -3,10 +3,12 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -299,4 +301,38 @@ func TestOnHitShown(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("OnHitShown calls %v, want %v", got, want)
 	}
+}
+
+// The hit screen says how sure the reader was, and warns when it was
+// unsure: a misread stops an innocent driver.
+func TestHitShowsUnsureRead(t *testing.T) {
+	u, vm := newUI(t, newBackend(&calls{}), true)
+	sure := exactHit(t, "r-sure", "AB12CDE", 2)
+	vm.Apply(sure)
+	hit := u.Object(ui.ScreenHit)
+	if !anyTextHas(hit, "reader 93 % sure") {
+		t.Error("sure read: no 'reader 93 % sure' on the hit screen")
+	}
+	if anyTextHas(hit, "UNSURE READ") {
+		t.Error("a read 93 % sure is flagged unsure")
+	}
+	test.Tap(button(t, hit, "Not stopped"))
+
+	unsure := exactHit(t, "r-unsure", "BC12DEF", 2)
+	unsure.Read.Confidence = 0.38
+	vm.Apply(unsure)
+	if !anyTextHas(hit, "UNSURE READ (38 %)") {
+		t.Error("a read 38 % sure is not flagged unsure on the hit screen")
+	}
+}
+
+// anyTextHas reports whether a visible text under o contains s.
+func anyTextHas(o fyne.CanvasObject, s string) bool {
+	ok := false
+	visible(o, func(c fyne.CanvasObject) {
+		if x, is := c.(*canvas.Text); is && strings.Contains(x.Text, s) {
+			ok = true
+		}
+	})
+	return ok
 }

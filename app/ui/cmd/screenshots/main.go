@@ -117,6 +117,14 @@ func crop(img image.Image, r image.Rectangle) []byte {
 }
 
 // scene is the made-up shift the screenshots show.
+// The look-alike hit: the first frame's big plate (testdata/dashcam, 185 px)
+// read where the stolen-vehicle list has an I for its second 1.
+const (
+	lookalikeRead  = "B311ALY"
+	lookalikeEntry = "B31IALY"
+	lookalikeDiff  = 3
+)
+
 type scene struct {
 	now    time.Time
 	frame  ui.Frame
@@ -161,7 +169,7 @@ func newScene(dashcam string) (*scene, error) {
 	s.frame = ui.Frame{Seq: 1, Camera: "front", Image: frames[first]}
 	for _, l := range labels {
 		if l.file == first {
-			s.frame.Boxes = append(s.frame.Boxes, ui.Box{Rect: l.box, Text: l.text, Hit: l.text == "SB90TZI"})
+			s.frame.Boxes = append(s.frame.Boxes, ui.Box{Rect: l.box, Text: l.text, Hit: l.text == lookalikeRead})
 		}
 	}
 
@@ -171,9 +179,9 @@ func newScene(dashcam string) (*scene, error) {
 		r := &s.reads[i]
 		var m *app.Match
 		switch r.VRM {
-		case "SB90TZI":
-			m = &app.Match{Kind: app.MatchLookalike, Candidate: r.VRM, Diff: []int{5}, Entry: app.HotlistEntry{
-				List: "pnc-stolen", VRM: "SB90T2I", Category: "Stolen vehicle", Priority: 1,
+		case lookalikeRead:
+			m = &app.Match{Kind: app.MatchLookalike, Candidate: r.VRM, Diff: []int{lookalikeDiff}, Entry: app.HotlistEntry{
+				List: "pnc-stolen", VRM: lookalikeEntry, Category: "Stolen vehicle", Priority: 1,
 				Action:      "Stop vehicle. Arrest driver for theft if safe; request backup.",
 				Information: "Taken from a driveway in Allestree overnight; keys stolen in burglary.",
 				Markers:     []string{"violent", "may be armed"}, Make: "Ford", Model: "Focus", Colour: "Blue", Reference: "DY-2291-26"}}
@@ -279,7 +287,7 @@ func (s *scene) steps(u *ui.UI, vm *ui.ViewModel) []step {
 		}},
 		{"map", func() { u.Show(ui.ScreenMap) }},
 		{"history", func() { u.Show(ui.ScreenHistory) }},
-		{"check", func() { u.CheckVRM("SB90T2I") }},
+		{"check", func() { u.CheckVRM(lookalikeEntry) }},
 		{"admin", func() {
 			u.Show(ui.ScreenAdmin)
 			_ = vm.UnlockAdmin(ctx, "")
@@ -290,7 +298,7 @@ func (s *scene) steps(u *ui.UI, vm *ui.ViewModel) []step {
 		{"hit", func() {
 			vm.SetSpeed(0)
 			u.Show(ui.ScreenLive)
-			vm.Apply(s.hitEvent("SB90TZI"))
+			vm.Apply(s.hitEvent(lookalikeRead))
 		}},
 		{"hit-other", func() { u.TapHitButton("Other…") }},
 		{"hit-p4", func() {
