@@ -112,6 +112,37 @@ def from_onnx(path):
     return model, channels
 
 
+def live_bn(model, xs):
+    """Puts back live BatchNorm into a reader from from_onnx without changing what it computes:
+    each BN's running mean and variance become its input's per-channel statistics over xs (a
+    list of input batches), its scale sqrt(var + eps) and its shift the folded bias + mean, so
+    that in eval mode it is still the identity plus the bias, and in training it normalises by
+    batch statistics close to those, as the reader was trained before export."""
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    acc = {}
+
+    def hook(bn, inp):
+        x = inp[0].detach().double()
+        s = acc.setdefault(bn, [0.0, 0.0, 0])
+        s[0] = s[0] + x.sum((0, 2, 3)); s[1] = s[1] + (x * x).sum((0, 2, 3)); s[2] += x.numel() // x.shape[1]
+    hs = [bn.register_forward_pre_hook(hook) for bn in bns]
+    model.eval()
+    with torch.no_grad():
+        for x in xs:
+            model(x)
+        for bn in bns:
+            sm, sq, n = acc[bn]
+            mu = sm / n
+            var = (sq / n - mu * mu).clamp(min=0)
+            bn.bias.add_(mu.float())
+            bn.running_mean.copy_(mu.float()); bn.running_var.copy_(var.float())
+            bn.weight.copy_((var + bn.eps).sqrt().float())
+    for h in hs:
+        h.remove()
+    model.train()
+    return model
+
+
 def freeze_bn(model):
     """BN layers in eval mode (running statistics fixed) while the rest trains."""
     for m in model.modules():
@@ -163,6 +194,8 @@ def main():
     ap.add_argument('--init-onnx', default=None,
                     help='start a new run from an exported reader (assets/models/plate-reader.onnx) '
                          'instead of random weights; its BN layers stay frozen for the whole run')
+    ap.add_argument('--bn-live', action='store_true',
+                    help='with --init-onnx: BN put back live (live_bn, statistics of 8 training batches) and trained, not frozen')
     ap.add_argument('--run', default='reader', help='folder under vision/train/runs')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -176,9 +209,12 @@ def main():
     os.makedirs(d, exist_ok=True)
     last = os.path.join(d, 'last.pt')
     ck = torch.load(last, map_location='cpu', weights_only=False) if os.path.exists(last) else None
-    frozen = ck.get('frozen_bn', False) if ck else bool(a.init_onnx)
+    frozen = ck.get('frozen_bn', False) if ck else bool(a.init_onnx) and not a.bn_live
     if a.init_onnx and not ck:
         model, channels = from_onnx(a.init_onnx)
+        if a.bn_live:
+            cal = Batches(0, 8, a.bs)
+            live_bn(model, [x for _, x, _ in cal])
     else:
         channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
         model = models.Reader(channels)
