@@ -116,7 +116,6 @@ func crop(img image.Image, r image.Rectangle) []byte {
 	return b.Bytes()
 }
 
-// scene is the made-up shift the screenshots show.
 // The look-alike hit: the first frame's big plate (testdata/dashcam, 185 px)
 // read where the stolen-vehicle list has an I for its second 1.
 const (
@@ -125,6 +124,7 @@ const (
 	lookalikeDiff  = 3
 )
 
+// scene is the made-up shift the screenshots show.
 type scene struct {
 	now    time.Time
 	frame  ui.Frame
