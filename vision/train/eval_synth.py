@@ -1,6 +1,7 @@
 """Synthetic UK test set (seed 2024, never used in training: training uses rng(1234, step), its
 validation seed 1001) read by assets/models/plate-reader.onnx in cv2.dnn; exact rate split by face
-(CW2001-shaped or font), plate width and each photometric condition (night, IR, glare, ...).
+(CW2001-shaped or font), two-line, framed in a holder, plate width and each photometric condition
+(night, IR, glare, ...).
 
   /usr/bin/python3 vision/train/eval_synth.py [--n 1000] [--anpr BIN]
 
@@ -22,7 +23,7 @@ import synth  # noqa: E402
 
 TEST_SEED = 2024
 CONDITIONS = ['night', 'ir', 'haze', 'glare', 'dirt', 'occluded', 'motion-blur', 'focus-blur']
-ORDER = ['cw-face', 'font-face', 'two-line', 'w<80', 'w80-160', 'w>=160', 'no-condition'] + CONDITIONS
+ORDER = ['cw-face', 'font-face', 'two-line', 'holder', 'w<80', 'w80-160', 'w>=160', 'no-condition'] + CONDITIONS
 
 
 def main():
@@ -33,8 +34,12 @@ def main():
     ap.add_argument('--anpr', default=None, help='also read the crops with this anpr binary in --region gb')
     ap.add_argument('--unbounded', action='store_true',
                     help='the conditions without the legibility floor (the set before it; see synth.photometric)')
+    ap.add_argument('--p-holder', type=float, default=None,
+                    help='share of plates framed in a holder (default synth.P_HOLDER; 0: the test set of before holders)')
     a = ap.parse_args()
     synth.LEGIBLE = not a.unbounded
+    if a.p_holder is not None:
+        synth.P_HOLDER = a.p_holder
     r = onnx_reader.OnnxReader(a.model)
     sp = plates.load_split()
     bgs = synth.Backgrounds([f for f, s in sp.items() if s == 'train'])

@@ -555,6 +555,12 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None, p_small=0.0):
     ink = []
     plate, text = render_plate(rng, p_eu, tags, ink)
     ph, pw = plate.shape[:2]
+    off = (0, 0)
+    if P_HOLDER > 0 and rng.random() < P_HOLDER:   # (no draw without holders: older sets stay)
+        plate, off = holder(rng, plate)
+        ink[0] = ink[0] + np.array(off, np.float32)
+        if tags is not None:
+            tags.append('holder')
     lo, hi = SMALL_W if p_small > 0 and rng.random() < p_small else (55, 400)
     tw = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     th = tw * ph / pw
@@ -562,9 +568,10 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None, p_small=0.0):
         tags.append('w<80' if tw < 80 else 'w80-160' if tw < 160 else 'w>=160')
     W, H = int(tw * 1.6) + 8, int(th * 2.2) + 8
     bg = bgs.patch(rng, W, H)
-    img, quad = place_plate(rng, plate, bg, tw)
-    x0, y0 = quad.min(0)
-    x1, y1 = quad.max(0)
+    img, quad = place_plate(rng, plate, bg, tw * plate.shape[1] / pw)
+    inner = plate_quad(quad, plate.shape, off, (pw, ph))
+    x0, y0 = inner.min(0)
+    x1, y1 = inner.max(0)
     # the box a detector would give: close to the plate, now and then loose (a detector's box is
     # 10-90 % 0.91-1.10 of the plate's width on the real frames, with a tail past 1.3)
     loose = 2.5 if rng.random() < 0.15 else 1.0
@@ -581,6 +588,63 @@ def reader_sample(rng, bgs, p_eu=0.3, strength=1.0, tags=None, p_small=0.0):
     if strength >= 1 or rng.random() < strength:   # (no extra draw at full strength)
         crop = photometric(crop, rng, strength, tags, char_h=char_h if LEGIBLE else None)
     return plates.reader_input(crop), text
+
+
+P_HOLDER = 0.35   # share of reader samples whose plate sits in a holder (reader_sample)
+
+
+def holder(rng, plate):
+    """plate (BGR) framed in a number-plate holder: a surround a few mm wide at the sides and
+    top, often wider at the bottom where a dealer's name goes, black plastic, chrome or a
+    colour, its inner edge shaded. Real plates very often sit in one, or in the car's dark
+    recess, and its inner edge beside the last character is a stroke the reader must not read
+    (the held-out night plate B961TAG read B961TAGT). -> (image, (x, y) of the plate in it).
+    Margins are in fractions of a 111 mm plate height (one-line: the plate's own; two-line:
+    half its width, ~114 mm)."""
+    ph, pw = plate.shape[:2]
+    u = ph if pw / ph >= plates.TWO_LINE_ASPECT else pw / 2
+    side, top = (int(round(u * rng.uniform(0.03, 0.16))) for _ in range(2))
+    bottom = int(round(u * (rng.uniform(0.15, 0.35) if rng.random() < 0.4 else rng.uniform(0.03, 0.16))))
+    look = rng.random()
+    if look < 0.6:
+        col = np.full(3, rng.uniform(5, 55))
+    elif look < 0.85:
+        col = np.full(3, rng.uniform(130, 215))
+    else:
+        col = rng.uniform(0, 160, 3)
+    H, W = ph + top + bottom, pw + 2 * side
+    yy = np.linspace(-1, 1, H, dtype=np.float32)[:, None, None]
+    img = np.clip(col[None, None, :] * (1 + rng.uniform(0, 0.25) * yy) + rng.normal(0, 4, (H, W, 3)),
+                  0, 255).astype(np.uint8)
+    if bottom >= 0.15 * u and rng.random() < 0.6:      # the dealer's name in the bottom band
+        f = cv2.FONT_HERSHEY_SIMPLEX
+        hgt = bottom * rng.uniform(0.35, 0.6)
+        sc = hgt / 22.0
+        ink = (int(rng.uniform(190, 255)),) * 3 if col.mean() < 110 else (int(rng.uniform(0, 60)),) * 3
+        name = ''.join(chr(int(c)) for c in rng.integers(65, 91, int(rng.integers(5, 16))))
+        (tw, _), _ = cv2.getTextSize(name, f, sc, 1)
+        cv2.putText(img, name, (int((W - tw) / 2), int(ph + top + (bottom + hgt) / 2)), f, sc, ink,
+                    max(1, int(round(sc * 1.5))), cv2.LINE_AA)
+    img[top:top + ph, side:side + pw] = plate
+    edge = max(1, int(round(u * 0.015)))             # the lip's shadow on the plate's edge
+    shade = np.clip(col.mean() * 0.4, 0, 60)
+    for (y0, y1, x0, x1) in ((top, top + edge, side, side + pw), (top + ph - edge, top + ph, side, side + pw),
+                             (top, top + ph, side, side + edge), (top, top + ph, side + pw - edge, side + pw)):
+        img[y0:y1, x0:x1] = (img[y0:y1, x0:x1] * 0.5 + shade * 0.5).astype(np.uint8)
+    return img, (side, top)
+
+
+def plate_quad(quad, shape, off, size):
+    """The corners, in the scene, of a plate of size (w, h) at off in an image of shape placed at
+    quad (place_plate); quad itself where nothing frames the plate."""
+    if off == (0, 0) and shape[1] == size[0] and shape[0] == size[1]:
+        return quad
+    h, w = shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    (x, y), (pw, ph) = off, size
+    inner = np.array([[[x, y], [x + pw, y], [x + pw, y + ph], [x, y + ph]]], np.float32)
+    return cv2.perspectiveTransform(inner, M)[0]
 
 
 def cut_off(ink, shape, quad, crop, char_h):

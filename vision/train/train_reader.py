@@ -181,6 +181,9 @@ def main():
                     help='share of synthetic plates drawn small (synth.SMALL_W); the validation set keeps the usual widths')
     ap.add_argument('--p-real-small', type=float, default=0.0,
                     help='share of the real training crops drawn farther off: the frame scaled down so the plate is 40-80 px wide (synth.shrink)')
+    ap.add_argument('--p-holder', type=float, default=None,
+                    help='share of synthetic plates framed in a holder (default synth.P_HOLDER; '
+                         'validation included, 0 draws the sets of before holders)')
     ap.add_argument('--reset-best', action='store_true',
                     help='on resuming, forget the best validation so far (this stage picks its own best)')
     ap.add_argument('--workers', type=int, default=1, help='data worker processes (the synthesis is the slow part)')
@@ -204,6 +207,8 @@ def main():
     if a.p_cw is not None:
         synth.P_CW = a.p_cw
     synth.P_REAL_SMALL = a.p_real_small
+    if a.p_holder is not None:
+        synth.P_HOLDER = a.p_holder
     torch.manual_seed(SEED)
     d = os.path.join(plates.WORK, a.run)
     os.makedirs(d, exist_ok=True)
