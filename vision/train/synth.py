@@ -7,6 +7,8 @@ dateless (ABC 123 / 1234 AB), Northern Ireland (ABZ 1234), and two-line (motorcy
 plates. Foreign EU-style plates (blue band, DIN font, random layouts such as Romanian B 21 GSB)
 so that `--region any` reads them. Glyph faces: procedural CW2001-shaped faces (cwface.py) for
 55 % of UK plates, otherwise Debian fonts stretched into the CW2001 box; stroke and spacing jitter.
+Reader samples: a third of the plates framed in a holder (holder), placed into real dash-cam
+scenes, boxed like the detector and degraded down to a legibility floor.
 
 Everything is driven by a numpy Generator, so a seed reproduces a sample stream exactly.
 """
