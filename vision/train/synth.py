@@ -636,17 +636,22 @@ def holder(rng, plate):
     return img, (side, top)
 
 
+def to_scene(pts, shape, quad):
+    """Points (n x 2) of an image of this shape, in the scene where it was placed at quad
+    (place_plate)."""
+    h, w = shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    return cv2.perspectiveTransform(np.asarray(pts, np.float32)[None], M)[0]
+
+
 def plate_quad(quad, shape, off, size):
     """The corners, in the scene, of a plate of size (w, h) at off in an image of shape placed at
     quad (place_plate); quad itself where nothing frames the plate."""
     if off == (0, 0) and shape[1] == size[0] and shape[0] == size[1]:
         return quad
-    h, w = shape[:2]
-    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
     (x, y), (pw, ph) = off, size
-    inner = np.array([[[x, y], [x + pw, y], [x + pw, y + ph], [x, y + ph]]], np.float32)
-    return cv2.perspectiveTransform(inner, M)[0]
+    return to_scene([[x, y], [x + pw, y], [x + pw, y + ph], [x, y + ph]], shape, quad)
 
 
 def cut_off(ink, shape, quad, crop, char_h):
@@ -654,10 +659,7 @@ def cut_off(ink, shape, quad, crop, char_h):
     side or CUT_TOP x char_h at the top or bottom. ink is the hull of the characters in the
     plate image of this shape (ink_hull), quad the plate's corners where it was placed
     (place_plate)."""
-    ph, pw = shape[:2]
-    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
-    pts = cv2.perspectiveTransform(ink[None].astype(np.float32), M)[0]
+    pts = to_scene(ink, shape, quad)
     side, top = CUT_SIDE * char_h, CUT_TOP * char_h
     return (pts[:, 0].min() < crop[0] - side or pts[:, 0].max() > crop[2] + side or
             pts[:, 1].min() < crop[1] - top or pts[:, 1].max() > crop[3] + top)
