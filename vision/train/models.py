@@ -34,7 +34,10 @@ class Reader(nn.Module):
         self.head = nn.Conv2d(c[4], plates.NCLASS, 1)
 
     def forward(self, x):
-        x = F.log_softmax(self.head(self.body(x)), dim=1)    # N,37,1,24
+        x = self.head(self.body(x))
+        if x.dtype != torch.float32:     # trained under bfloat16 autocast: the log-softmax and CTC in float32
+            x = x.float()
+        x = F.log_softmax(x, dim=1)                            # N,37,1,24
         x = x.permute(0, 2, 3, 1)                              # N,1,24,37 (4-D permute: OpenCV-safe)
         return x.reshape(-1, x.shape[2], plates.NCLASS) if torch.onnx.is_in_onnx_export() is False \
             else x.reshape(-1, 24, plates.NCLASS)

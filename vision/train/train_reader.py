@@ -200,6 +200,12 @@ def main():
     ap.add_argument('--bn-live', action='store_true',
                     help='with --init-onnx: BN put back live (live_bn, statistics of 8 training batches) and trained, not frozen')
     ap.add_argument('--run', default='reader', help='folder under vision/train/runs')
+    ap.add_argument('--channels', default=None,
+                    help='a fresh run\'s widths, e.g. 24,48,96,128,160 (models.WIDE; default models.NARROW); '
+                         'a resumed run keeps its checkpoint\'s')
+    ap.add_argument('--bf16', action='store_true',
+                    help='forward and backward in bfloat16 (CPU autocast) with channels-last tensors; weights, '
+                         'optimiser, EMA and validation stay float32 (about 2x faster on a CPU with AVX512-BF16)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     # before the data worker forks; the validation set follows them too
@@ -221,10 +227,13 @@ def main():
             cal = Batches(0, 8, a.bs)
             live_bn(model, [x for _, x, _ in cal])
     else:
-        channels = tuple(ck.get('channels', models.NARROW)) if ck else models.NARROW
+        fresh = tuple(int(c) for c in a.channels.split(',')) if a.channels else models.NARROW
+        channels = tuple(ck.get('channels', models.NARROW)) if ck else fresh
         model = models.Reader(channels)
     dev = torch.device(a.device)
     model = model.to(dev)     # on dev before the optimiser and its state
+    if a.bf16:
+        model = model.to(memory_format=torch.channels_last)
     ema = models.Reader(channels).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     start, best, warm_from = 0, -1.0, 0
@@ -264,7 +273,11 @@ def main():
         x = x.to(dev, non_blocking=True)
         for g in opt.param_groups:
             g['lr'] = lr_at(step)
-        loss, _ = ctc_batch(model, x, texts)
+        if a.bf16:
+            with torch.autocast(dev.type, dtype=torch.bfloat16):
+                loss, _ = ctc_batch(model, x.to(memory_format=torch.channels_last), texts)
+        else:
+            loss, _ = ctc_batch(model, x, texts)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
