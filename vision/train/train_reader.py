@@ -274,9 +274,8 @@ def main():
         for g in opt.param_groups:
             g['lr'] = lr_at(step)
         if a.bf16:
-            with torch.autocast(dev.type, dtype=torch.bfloat16):
-                loss, _ = ctc_batch(model, x.to(memory_format=torch.channels_last), texts)
-        else:
+            x = x.to(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16):
             loss, _ = ctc_batch(model, x, texts)
         opt.zero_grad()
         loss.backward()
