@@ -383,6 +383,21 @@ def place_plate(rng, plate, bg, target_w):
     th = tw * ph / pw * rng.uniform(0.9, 1.12)
     cx = rng.uniform(tw / 2 + 2, W - tw / 2 - 2) if W > tw + 4 else W / 2
     cy = rng.uniform(th / 2 + 2, H - th / 2 - 2) if H > th + 4 else H / 2
+    return _warp_onto(rng, plate, bg, tw, th, (cx, cy), cv2.INTER_AREA if tw < pw else cv2.INTER_LINEAR)
+
+
+def place_plate_at(rng, plate, bg, target_w, centre):
+    """Like place_plate but at a given centre (bg pixels)."""
+    ph, pw = plate.shape[:2]
+    th = target_w * ph / pw * rng.uniform(0.9, 1.12)
+    return _warp_onto(rng, plate, bg, target_w, th, centre, cv2.INTER_AREA)
+
+
+def _warp_onto(rng, plate, bg, tw, th, centre, flags):
+    """plate warped to a tw x th quad about centre, in a random pose (roll, yaw, shear), blended
+    over a copy of bg -> (img, quad)."""
+    H, W = bg.shape[:2]
+    ph, pw = plate.shape[:2]
     ang = np.deg2rad(rng.normal(0, 3))
     yaw = rng.normal(0, 0.08)      # horizontal foreshortening of one side
     shear = rng.normal(0, 0.05)
@@ -391,10 +406,10 @@ def place_plate(rng, plate, bg, target_w):
     pts[1:3, 1] *= (1 + yaw)
     pts[[0, 3], 1] *= (1 - yaw)
     R = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
-    quad = pts @ R.T + np.array([cx, cy], np.float32)
+    quad = pts @ R.T + np.array(centre, np.float32)
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
-    warped = cv2.warpPerspective(plate, M, (W, H), flags=cv2.INTER_AREA if tw < pw else cv2.INTER_LINEAR)
+    warped = cv2.warpPerspective(plate, M, (W, H), flags=flags)
     m = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), M, (W, H))
     a = (m.astype(np.float32) / 255)[..., None]
     out = (bg.astype(np.float32) * (1 - a) + warped.astype(np.float32) * a).astype(np.uint8)
@@ -737,28 +752,3 @@ if __name__ == '__main__':
     for i in range(200):
         reader_sample(rng, bgs)
     print('ms/sample', (time.time() - t0) / 200 * 1000)
-
-
-def place_plate_at(rng, plate, bg, target_w, centre):
-    """Like place_plate but at a given centre (bg pixels)."""
-    H, W = bg.shape[:2]
-    ph, pw = plate.shape[:2]
-    tw = target_w
-    th = tw * ph / pw * rng.uniform(0.9, 1.12)
-    cx, cy = centre
-    ang = np.deg2rad(rng.normal(0, 3))
-    yaw = rng.normal(0, 0.08)
-    shear = rng.normal(0, 0.05)
-    pts = np.array([[-tw / 2, -th / 2], [tw / 2, -th / 2], [tw / 2, th / 2], [-tw / 2, th / 2]], np.float32)
-    pts[:, 0] += pts[:, 1] * shear
-    pts[1:3, 1] *= (1 + yaw)
-    pts[[0, 3], 1] *= (1 - yaw)
-    R = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
-    quad = pts @ R.T + np.array([cx, cy], np.float32)
-    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-    M = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
-    warped = cv2.warpPerspective(plate, M, (W, H), flags=cv2.INTER_AREA)
-    m = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), M, (W, H))
-    a = (m.astype(np.float32) / 255)[..., None]
-    out = (bg.astype(np.float32) * (1 - a) + warped.astype(np.float32) * a).astype(np.uint8)
-    return out, quad
